@@ -1,0 +1,211 @@
+"""The IR: variables, apply nodes and ops.
+
+A graph is a DAG of immutable ``Apply`` nodes. Each ``Variable`` is either a
+root (an input, a ``Constant``, a shared variable) or the ``index``-th output of
+its ``owner``. Rewrites never mutate a node; they build new ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_where_override: list[str] = []
+
+
+def user_where() -> str:
+    """``file:line`` of the innermost frame outside symgraph: where the user built a node."""
+    if _where_override:
+        return _where_override[-1]
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+@contextlib.contextmanager
+def building_at(where: str) -> Iterator[None]:
+    """Attribute every node built inside to ``where`` (rewrites keep the user's line)."""
+    _where_override.append(where)
+    try:
+        yield
+    finally:
+        _where_override.pop()
+
+
+class Type:
+    """What a variable may hold; subclasses check and convert runtime values."""
+
+    #: class of the variables of this type (tensor types give operator-rich variables)
+    variable_class: ClassVar[type] = None  # set below, once Variable exists
+
+    def filter(self, value: Any, allow_downcast: bool = False) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define filter()")
+
+    def __call__(self, name: str | None = None) -> Variable:
+        """A new root variable of this type, as ``TensorType('float64', (None,))('x')``."""
+        return self.variable_class(self, name=name)
+
+
+class Variable:
+    """A value in the graph; hashed and compared by identity, so users may name it freely."""
+
+    __slots__ = ("type", "owner", "index", "name", "where", "__weakref__")
+
+    def __init__(
+        self,
+        type: Type,
+        owner: Apply | None = None,
+        index: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.where = owner.where if owner is not None else user_where()
+
+    def clone(self) -> Variable:
+        """A fresh root variable of the same class, type and name (no owner)."""
+        return type(self)(self.type, name=self.name)
+
+    def __repr__(self) -> str:
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            return f"{self.owner.op}.out" if len(self.owner.outputs) > 1 else f"{self.owner.op}.0"
+        return f"<{self.type}>"
+
+
+class Constant(Variable):
+    """A root variable with a fixed value; the rewrite engine merges equal constants."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, type: Type, value: Any, name: str | None = None) -> None:
+        super().__init__(type, name=name)
+        self.value = value
+
+    def clone(self) -> Constant:
+        return type(self)(self.type, self.value, name=self.name)
+
+    def signature(self) -> tuple:
+        """Key under which equal constants are merged."""
+        value = np.asarray(self.value)
+        return (self.type, value.shape, value.tobytes())
+
+    def __repr__(self) -> str:
+        if self.name is not None:
+            return self.name
+        value = np.asarray(self.value)
+        return repr(value.item()) if value.ndim == 0 else f"Constant{{{value.tolist()}}}"
+
+
+Type.variable_class = Variable
+
+
+class Apply:
+    """One application of an op: immutable, remembers the user's ``file:line``."""
+
+    __slots__ = ("op", "inputs", "outputs", "where")
+
+    def __init__(
+        self, op: Op, inputs: Sequence[Variable], out_types: Sequence[Type], where: str | None
+    ) -> None:
+        self.op = op
+        self.inputs = tuple(inputs)
+        self.where = where if where is not None else user_where()
+        self.outputs = tuple(t.variable_class(t, self, i) for i, t in enumerate(out_types))
+
+    @property
+    def out(self) -> Variable:
+        """The single output of a one-output node."""
+        (output,) = self.outputs
+        return output
+
+    def __repr__(self) -> str:
+        return f"{self.op}({', '.join(map(repr, self.inputs))})"
+
+
+class Op:
+    """An operation, with all of its facts in one place.
+
+    Subclasses are frozen dataclasses whose fields are the op's parameters, so
+    equal parameters mean equal ops. The members, by pipeline stage:
+
+    ``infer_type(*inputs)``
+        output type (or a tuple of types for several outputs), from the input
+        variables (their types, and constant values where static shapes need
+        them); raise ``TypeError`` naming the op and the operands when ill-typed.
+    ``impl(*arrays)``
+        reference NumPy evaluation: ``.eval()``, constant folding, DEBUG_MODE, tests.
+    ``code(*names)``
+        the NumPy expression text for generated code, or None when the op
+        needs statements (then it overrides ``emit``).
+    ``emit(outs, names)``
+        the generated lines computing the output names from the input names.
+    ``pullback(inputs, outputs, output_grads)``
+        one gradient variable per input, None where disconnected.
+    ``pushforward(inputs, outputs, tangents)`` (optional)
+        forward-mode tangents of the outputs; None means "build from pullbacks".
+    ``pretty(*args)``
+        how ``pprint`` shows the node, given the printed arguments.
+    """
+
+    nout: ClassVar[int] = 1
+    #: bind precedence of ``pretty`` (higher binds tighter); function-call form is atomic
+    precedence: ClassVar[int] = 100
+
+    def make_node(self, *inputs: Any) -> Apply:
+        inputs = self.prepare_inputs(inputs)
+        try:
+            out_types = self.infer_type(*inputs)
+        except TypeError as err:
+            raise TypeError(f"{err}\n  (node built at {user_where()})") from None
+        if not isinstance(out_types, tuple):
+            out_types = (out_types,)
+        return Apply(self, inputs, out_types, None)
+
+    def __call__(self, *inputs: Any) -> Any:
+        node = self.make_node(*inputs)
+        return node.outputs[0] if len(node.outputs) == 1 else node.outputs
+
+    def prepare_inputs(self, inputs: Sequence[Any]) -> list[Variable]:
+        """Convert raw arguments (numbers, arrays) to variables; tensor ops override."""
+        return list(inputs)
+
+    def infer_type(self, *inputs: Variable) -> Type | tuple[Type, ...]:
+        raise NotImplementedError(f"{self} does not define infer_type()")
+
+    def impl(self, *arrays: Any) -> Any:
+        raise NotImplementedError(f"{self} does not define impl()")
+
+    def code(self, *names: str) -> str | None:
+        return None
+
+    def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str]:
+        expr = self.code(*names)
+        if expr is None or len(outs) != 1:
+            raise NotImplementedError(f"{self} defines neither code() nor emit()")
+        return [f"{outs[0]} = {expr}"]
+
+    def pullback(
+        self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Any]
+    ) -> list[Variable | None]:
+        raise NotImplementedError(f"the gradient of {self} is not implemented")
+
+    pushforward = None
+
+    def pretty(self, *args: str) -> str:
+        return f"{self}({', '.join(args)})"
+
+    def __str__(self) -> str:
+        return type(self).__name__

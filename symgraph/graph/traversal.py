@@ -1,0 +1,94 @@
+"""Walking graphs: iterative toposort, ancestors, clients, and rebuilding with substitutions.
+
+Everything here is iterative, so a graph a thousand nodes deep does not hit
+Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from symgraph.graph.basic import Apply, Variable, building_at
+
+
+def toposort(outputs: Iterable[Variable], stop: Iterable[Variable] = ()) -> list[Apply]:
+    """Apply nodes that ``outputs`` depend on, each after the nodes computing its inputs.
+
+    The walk does not go above the variables in ``stop`` (for example a
+    function's inputs).
+    """
+    seen: set[int] = {id(v) for v in stop}
+    order: list[Apply] = []
+    done: set[int] = set()
+    stack: list[tuple[Apply, bool]] = [
+        (v.owner, False)
+        for v in reversed(list(outputs))
+        if v.owner is not None and id(v) not in seen
+    ]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done:
+            continue
+        if expanded:
+            done.add(id(node))
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for inp in reversed(node.inputs):
+            if inp.owner is not None and id(inp) not in seen and id(inp.owner) not in done:
+                stack.append((inp.owner, False))
+    return order
+
+
+def ancestors(outputs: Iterable[Variable], stop: Iterable[Variable] = ()) -> list[Variable]:
+    """Every variable ``outputs`` depend on, inputs before users, ``outputs`` included."""
+    outputs = list(outputs)
+    result: list[Variable] = []
+    seen: set[int] = set()
+
+    def add(v: Variable) -> None:
+        if id(v) not in seen:
+            seen.add(id(v))
+            result.append(v)
+
+    for node in toposort(outputs, stop):
+        for v in node.inputs:
+            add(v)
+        for v in node.outputs:
+            add(v)
+    for v in outputs:
+        add(v)
+    return result
+
+
+def graph_inputs(outputs: Iterable[Variable]) -> list[Variable]:
+    """The root variables (no owner) that ``outputs`` depend on, constants included."""
+    return [v for v in ancestors(outputs) if v.owner is None]
+
+
+def clients(nodes: Sequence[Apply]) -> dict[Variable, list[tuple[Apply, int]]]:
+    """For each variable, the ``(node, input position)`` pairs that read it."""
+    result: dict[Variable, list[tuple[Apply, int]]] = {}
+    for node in nodes:
+        for i, v in enumerate(node.inputs):
+            result.setdefault(v, []).append((node, i))
+    return result
+
+
+def rebuild(outputs: Sequence[Variable], replace: Mapping[Variable, Variable]) -> list[Variable]:
+    """``outputs`` with each key of ``replace`` substituted, re-applying every affected op.
+
+    Nodes that depend on no replaced variable are shared, not copied. New nodes
+    keep the ``file:line`` of the node they stand for.
+    """
+    memo: dict[Variable, Variable] = dict(replace)
+    for node in toposort(outputs, stop=replace):
+        new_inputs = [memo.get(v, v) for v in node.inputs]
+        if all(a is b for a, b in zip(new_inputs, node.inputs)):
+            continue
+        with building_at(node.where):
+            new_node = node.op.make_node(*new_inputs)
+        for old, new in zip(node.outputs, new_node.outputs):
+            new.name = old.name
+            memo[old] = new
+    return [memo.get(v, v) for v in outputs]

@@ -1,0 +1,143 @@
+"""``symgraph.tensor``, imported as ``T``: tensor types, constructors and the op library."""
+
+from symgraph.tensor.type import TensorType  # noqa: I001 (order matters: ops use the types)
+from symgraph.tensor.variable import (
+    TensorConstant,
+    TensorOp,
+    TensorVariable,
+    as_tensor_variable,
+    constant,
+)
+from symgraph.tensor import elemwise
+from symgraph.tensor.elemwise import (
+    Cast,
+    Elemwise,
+    abs,
+    add,
+    and_,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cast,
+    ceil,
+    clip,
+    cos,
+    cosh,
+    eq,
+    erf,
+    erfc,
+    exp,
+    exp2,
+    expm1,
+    floor,
+    gamma,
+    gammaln,
+    ge,
+    gt,
+    int_div,
+    invert,
+    isinf,
+    isnan,
+    le,
+    log,
+    log1p,
+    log2,
+    log10,
+    lt,
+    maximum,
+    minimum,
+    mod,
+    mul,
+    neg,
+    neq,
+    or_,
+    pow,
+    psi,
+    round,
+    sgn,
+    sigmoid,
+    sin,
+    sinh,
+    softplus,
+    sqrt,
+    square,
+    sub,
+    switch,
+    tan,
+    tanh,
+    trigamma,
+    true_div,
+    xor,
+)
+from symgraph.tensor.reduction import (
+    ArgReduce,
+    Reduce,
+    all,
+    any,
+    argmax,
+    argmin,
+    max,
+    mean,
+    min,
+    prod,
+    std,
+    sum,
+    var,
+)
+from symgraph.tensor.shape import (
+    Alloc,
+    ARange,
+    Diag,
+    DimShuffle,
+    Eye,
+    Join,
+    Repeat,
+    Reshape,
+    Shape,
+    Tile,
+    alloc,
+    arange,
+    concatenate,
+    diag,
+    dimshuffle,
+    eye,
+    fill,
+    flatten,
+    ones,
+    ones_like,
+    repeat,
+    reshape,
+    shape,
+    stack,
+    tile,
+    transpose,
+    zeros,
+    zeros_like,
+)
+from symgraph.tensor.dot import Dot, Tensordot, batched_dot, dot, matmul, outer, tensordot
+from symgraph.tensor import subtensor
+from symgraph.tensor.subtensor import IncSubtensor, Subtensor, inc_subtensor, set_subtensor, take
+from symgraph.tensor import nnet, special
+from symgraph.tensor.nnet import (
+    LogSoftmax,
+    Softmax,
+    binary_crossentropy,
+    categorical_crossentropy,
+    log_softmax,
+    logsoftmax,
+    relu,
+    softmax,
+)
+from symgraph.tensor.constructors import CONSTRUCTORS, tensor
+
+globals().update(CONSTRUCTORS)
+
+# Theano's other spellings of the same functions
+sqr = square
+sign = sgn
+where = switch
+divide = true_div

@@ -1,0 +1,138 @@
+"""Neural-network ops: ``Softmax`` and ``LogSoftmax`` ops, and functions built from primitives.
+
+Softmax and log-softmax are named ops, not graphs, because the stabilizing
+rewrites and the printers must see them; each normalizes along ``axis``
+(the last by default, Theano's row-wise softmax).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import symgraph.tensor as T
+from symgraph.graph.basic import Variable
+from symgraph.tensor.elemwise import sigmoid, softplus
+from symgraph.tensor.type import TensorType
+from symgraph.tensor.variable import TensorOp, as_tensor_variable
+
+__all__ = [
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "log_softmax",
+    "logsoftmax",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+]
+
+
+@dataclass(frozen=True)
+class Softmax(TensorOp):
+    """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
+
+    axis: int
+
+    def infer_type(self, x: Variable) -> TensorType:
+        _check_axis(x, self.axis, "softmax")
+        return TensorType(_float(x.dtype), x.type.shape)
+
+    def impl(self, x: np.ndarray) -> np.ndarray:
+        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
+        return e / np.sum(e, axis=self.axis, keepdims=True)
+
+    def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str]:
+        (out,), (x,) = outs, names
+        axis = f"axis={self.axis}, keepdims=True"
+        return [f"{out} = np.exp({x} - np.max({x}, {axis}))", f"{out} /= np.sum({out}, {axis})"]
+
+    def __str__(self) -> str:
+        return f"softmax{{axis={self.axis}}}"
+
+    def pretty(self, x: str) -> str:
+        return f"softmax({x})"
+
+
+@dataclass(frozen=True)
+class LogSoftmax(TensorOp):
+    """``x - max - log(sum(exp(x - max)))`` along ``axis``: finite where log(softmax) is not."""
+
+    axis: int
+
+    def infer_type(self, x: Variable) -> TensorType:
+        _check_axis(x, self.axis, "log_softmax")
+        return TensorType(_float(x.dtype), x.type.shape)
+
+    def impl(self, x: np.ndarray) -> np.ndarray:
+        shifted = x - np.max(x, axis=self.axis, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
+
+    def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str]:
+        (out,), (x,) = outs, names
+        axis = f"axis={self.axis}, keepdims=True"
+        return [
+            f"{out} = {x} - np.max({x}, {axis})",
+            f"{out} -= np.log(np.sum(np.exp({out}), {axis}))",
+        ]
+
+    def __str__(self) -> str:
+        return f"log_softmax{{axis={self.axis}}}"
+
+    def pretty(self, x: str) -> str:
+        return f"log_softmax({x})"
+
+
+def _check_axis(x: Variable, axis: int, op: str) -> None:
+    if not 0 <= axis < x.ndim:
+        raise TypeError(f"{op}: axis {axis} is out of range for {x!r} of type {x.type}")
+
+
+def _float(dtype: str) -> str:
+    return dtype if dtype[0] in "fc" else "float64"
+
+
+def softmax(x: Any, axis: int = -1) -> Variable:
+    """Softmax along ``axis`` (the last by default)."""
+    x = as_tensor_variable(x)
+    return Softmax(axis % max(x.ndim, 1))(x)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Variable:
+    """Log of the softmax along ``axis``, computed stably."""
+    x = as_tensor_variable(x)
+    return LogSoftmax(axis % max(x.ndim, 1))(x)
+
+
+logsoftmax = log_softmax
+
+
+def relu(x: Any, alpha: float = 0.0) -> Variable:
+    """``max(x, 0)``; with ``alpha``, the leaky form ``max(x, alpha * x)`` (alpha < 1)."""
+    x = as_tensor_variable(x)
+    if alpha == 0:
+        return T.maximum(x, 0)
+    return T.maximum(x, alpha * x)
+
+
+def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
+    """``-sum(true * log(coding))`` per row; integer ``true_dist`` holds one class per row."""
+    coding_dist, true_dist = as_tensor_variable(coding_dist), as_tensor_variable(true_dist)
+    if true_dist.dtype[0] in "iu":
+        if true_dist.ndim != coding_dist.ndim - 1:
+            raise TypeError(
+                f"categorical_crossentropy: integer labels {true_dist.type} must have one "
+                f"dimension less than the distribution {coding_dist.type}"
+            )
+        rows = T.arange(coding_dist.shape[0])
+        return -T.log(coding_dist[rows, true_dist])
+    return -T.sum(true_dist * T.log(coding_dist), axis=-1)
+
+
+def binary_crossentropy(output: Any, target: Any) -> Variable:
+    """``-(target * log(output) + (1 - target) * log(1 - output))`` elementwise."""
+    output, target = as_tensor_variable(output), as_tensor_variable(target)
+    return -(target * T.log(output) + (1 - target) * T.log(1 - output))

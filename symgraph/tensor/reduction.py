@@ -1,0 +1,215 @@
+"""Reductions: one ``Reduce`` op for sum/prod/max/min/all/any, ``ArgReduce`` for argmax/argmin.
+
+``mean``, ``var`` and ``std`` are graphs of these primitives, so rewrites and
+gradients see sums and divisions, not opaque statistics.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import symgraph.tensor as T
+from symgraph.graph.basic import Variable
+from symgraph.tensor.type import TensorType
+from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
+
+Axis = int | Sequence[int] | None
+
+
+def normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative axes; None means all of them."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise TypeError(f"{op}: axis {a} is out of range for a {ndim}-d input")
+        result.append(int(a) % ndim)
+    if len(set(result)) != len(result):
+        raise TypeError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(result))
+
+
+def reduced_shape(shape: Sequence, axes: Sequence[int], keepdims: bool) -> tuple:
+    if keepdims:
+        return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+@dataclass(frozen=True)
+class Reduce(TensorOp):
+    """``np.<kind>(x, axis, keepdims)`` for kind in sum, prod, max, min, all, any."""
+
+    kind: str
+    axes: tuple[int, ...]
+    keepdims: bool = False
+    dtype: str | None = None
+
+    def infer_type(self, x: Variable) -> TensorType:
+        if self.kind in ("max", "min") and any(x.type.shape[a] == 0 for a in self.axes):
+            raise TypeError(f"{self.kind}: zero-size axis has no {self.kind}imum")
+        if self.dtype is not None:
+            dtype = self.dtype
+        else:
+            dtype = str(getattr(np, self.kind)(np.ones((1,), x.dtype)).dtype)
+        return TensorType(dtype, reduced_shape(x.type.shape, self.axes, self.keepdims))
+
+    def impl(self, x: np.ndarray) -> np.ndarray:
+        kwargs = {"dtype": self.dtype} if self.dtype else {}
+        return np.asarray(
+            getattr(np, self.kind)(x, axis=self.axes, keepdims=self.keepdims, **kwargs)
+        )
+
+    def code(self, x: str) -> str:
+        args = [x, f"axis={self.axes[0]}" if len(self.axes) == 1 else f"axis={self.axes}"]
+        if self.keepdims:
+            args.append("keepdims=True")
+        if self.dtype:
+            args.append(f"dtype=np.{self.dtype}")
+        return f"np.{self.kind}({', '.join(args)})"
+
+    def pretty(self, x: str) -> str:
+        axis = f", axis={self.axes}" if self.axes else ""
+        return f"{self.kind}({x}{axis})"
+
+    def __str__(self) -> str:
+        return f"{self.kind}{{axes={self.axes}{', keepdims' if self.keepdims else ''}}}"
+
+
+@dataclass(frozen=True)
+class ArgReduce(TensorOp):
+    """``np.argmax`` / ``np.argmin`` along one axis (None: over the flattened input)."""
+
+    kind: str
+    axis: int | None
+    keepdims: bool = False
+
+    def infer_type(self, x: Variable) -> TensorType:
+        if self.axis is None:
+            shape = (1,) * x.ndim if self.keepdims else ()
+        else:
+            shape = reduced_shape(x.type.shape, (self.axis,), self.keepdims)
+        return TensorType("int64", shape)
+
+    def impl(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(getattr(np, self.kind)(x, axis=self.axis, keepdims=self.keepdims))
+
+    def code(self, x: str) -> str:
+        keep = ", keepdims=True" if self.keepdims else ""
+        return f"np.{self.kind}({x}, axis={self.axis}{keep})"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None]
+
+    def __str__(self) -> str:
+        return f"{self.kind}{{axis={self.axis}}}"
+
+
+def _reduce(kind: str, x: Any, axis: Axis, keepdims: bool, dtype: str | None = None) -> Variable:
+    x = as_tensor_variable(x)
+    axes = normalize_axes(axis, x.ndim, kind)
+    if not axes and dtype is None:
+        return x if kind in ("sum", "prod", "max", "min") else T.cast(x, "bool")
+    return Reduce(kind, axes, keepdims, dtype)(x)
+
+
+def sum(x: Any, axis: Axis = None, keepdims: bool = False, dtype: str | None = None) -> Variable:
+    """Sum over ``axis`` (all axes by default), as ``np.sum``."""
+    return _reduce("sum", x, axis, keepdims, dtype)
+
+
+def prod(x: Any, axis: Axis = None, keepdims: bool = False, dtype: str | None = None) -> Variable:
+    """Product over ``axis``, as ``np.prod``."""
+    return _reduce("prod", x, axis, keepdims, dtype)
+
+
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Variable:
+    """Maximum over ``axis``, as ``np.max``."""
+    return _reduce("max", x, axis, keepdims)
+
+
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Variable:
+    """Minimum over ``axis``, as ``np.min``."""
+    return _reduce("min", x, axis, keepdims)
+
+
+def all(x: Any, axis: Axis = None, keepdims: bool = False) -> Variable:
+    """True where every element along ``axis`` is nonzero, as ``np.all``."""
+    return _reduce("all", x, axis, keepdims)
+
+
+def any(x: Any, axis: Axis = None, keepdims: bool = False) -> Variable:
+    """True where some element along ``axis`` is nonzero, as ``np.any``."""
+    return _reduce("any", x, axis, keepdims)
+
+
+def _arg(kind: str, x: Any, axis: Axis, keepdims: bool) -> Variable:
+    x = as_tensor_variable(x)
+    if axis is None or x.ndim == 0:
+        return ArgReduce(kind, None, keepdims)(x)
+    axes = normalize_axes(axis, x.ndim, kind)
+    if len(axes) == 1:
+        return ArgReduce(kind, axes[0], keepdims)(x)
+    # several axes: move them last, merge them into one, reduce that one
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = T.dimshuffle(x, kept + list(axes))
+    merged = T.reshape(moved, [x.shape[a] for a in kept] + [-1], ndim=len(kept) + 1)
+    result = ArgReduce(kind, len(kept), False)(merged)
+    if keepdims:
+        result = T.reshape(
+            result, [1 if a in axes else x.shape[a] for a in range(x.ndim)], ndim=x.ndim
+        )
+    return result
+
+
+def argmax(x: Any, axis: Axis = None, keepdims: bool = False) -> Variable:
+    """Index of the maximum along ``axis`` (flattened when None), as ``np.argmax``."""
+    return _arg("argmax", x, axis, keepdims)
+
+
+def argmin(x: Any, axis: Axis = None, keepdims: bool = False) -> Variable:
+    """Index of the minimum along ``axis`` (flattened when None), as ``np.argmin``."""
+    return _arg("argmin", x, axis, keepdims)
+
+
+def count(x: Variable, axes: tuple[int, ...], dtype: str) -> Variable:
+    """The number of elements reduced over ``axes``: a constant when the shape is static."""
+    sizes = [x.type.shape[a] for a in axes]
+    if builtins.all(s is not None for s in sizes):
+        return constant(int(np.prod(sizes, dtype=np.int64)), dtype=dtype)
+    return T.cast(prod(T.stack([x.shape[a] for a in axes])) if axes else constant(1), dtype)
+
+
+def _float_dtype(x: Variable, dtype: str | None) -> str:
+    if dtype is not None:
+        return dtype
+    return x.dtype if x.dtype[0] in "fc" else "float64"
+
+
+def mean(x: Any, axis: Axis = None, keepdims: bool = False, dtype: str | None = None) -> Variable:
+    """Arithmetic mean over ``axis``: ``sum / count``, as ``np.mean``."""
+    x = as_tensor_variable(x)
+    axes = normalize_axes(axis, x.ndim, "mean")
+    dtype = _float_dtype(x, dtype)
+    return T.true_div(sum(T.cast(x, dtype), axes, keepdims), count(x, axes, dtype))
+
+
+def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Variable:
+    """Variance over ``axis`` with ``ddof`` delta degrees of freedom, as ``np.var``."""
+    x = as_tensor_variable(x)
+    axes = normalize_axes(axis, x.ndim, "var")
+    dtype = _float_dtype(x, None)
+    centered = T.cast(x, dtype) - mean(x, axes, keepdims=True)
+    squares = sum(T.square(centered), axes, keepdims)
+    return T.true_div(squares, count(x, axes, dtype) - ddof)
+
+
+def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Variable:
+    """Standard deviation over ``axis``, as ``np.std``."""
+    return T.sqrt(var(x, axis, keepdims, ddof))
