@@ -103,12 +103,21 @@ def weak_scalars_as_constants(inputs: Sequence[Any]) -> list[Variable]:
     for x in inputs:
         if isinstance(x, (bool, int, float, complex)) and dtypes:
             dtype = np.result_type(*dtypes, x)
-            if np.asarray(x).astype(dtype) != x:
-                dtype = np.result_type(*dtypes, np.asarray(x))
+            if isinstance(x, int) and not isinstance(x, bool) and dtype.kind in "iu":
+                # an int too large for the tensor's dtype widens it, as Theano did
+                dtype = np.result_type(*dtypes, _smallest_int_dtype(x))
             result.append(constant(x, dtype=dtype))
         else:
             result.append(as_tensor_variable(x))
     return result
+
+
+def _smallest_int_dtype(value: int) -> np.dtype:
+    for dtype in (np.int8, np.int16, np.int32, np.int64):
+        info = np.iinfo(dtype)
+        if info.min <= value <= info.max:
+            return np.dtype(dtype)
+    return np.dtype(np.uint64)
 
 
 def sum_to_shape(grad: Variable, x: Variable) -> Variable:

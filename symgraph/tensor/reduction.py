@@ -52,7 +52,7 @@ class Reduce(TensorOp):
     dtype: str | None = None
 
     def infer_type(self, x: Variable) -> TensorType:
-        if self.kind in ("max", "min") and any(x.type.shape[a] == 0 for a in self.axes):
+        if self.kind in ("max", "min") and builtins.any(x.type.shape[a] == 0 for a in self.axes):
             raise TypeError(f"{self.kind}: zero-size axis has no {self.kind}imum")
         if self.dtype is not None:
             dtype = self.dtype
