@@ -8,6 +8,7 @@ its ``owner``. Rewrites never mutate a node; they build new ones.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 _where_override: list[str] = []
 
 
@@ -24,11 +25,17 @@ def user_where() -> str:
     if _where_override:
         return _where_override[-1]
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and _inside_symgraph(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+@functools.cache
+def _inside_symgraph(filename: str) -> bool:
+    """True for symgraph's own files, however the path to them is spelled."""
+    return os.path.realpath(filename).startswith(_PACKAGE_DIR + os.sep)
 
 
 @contextlib.contextmanager

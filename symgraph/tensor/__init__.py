@@ -141,3 +141,5 @@ sqr = square
 sign = sgn
 where = switch
 divide = true_div
+
+from symgraph.gradient import grad  # noqa: E402 (last: gradient builds on the ops above)

@@ -14,6 +14,7 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Variable
+from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType, broadcast_shapes, shape_str
 from symgraph.tensor.variable import TensorOp, as_tensor_variable
 
@@ -52,10 +53,41 @@ class Dot(TensorOp):
     def code(self, a: str, b: str) -> str:
         return f"{a} @ {b}"
 
-    precedence = 11
+    precedence = 10  # Python's: ``@`` binds like ``*``
 
     def pretty(self, a: str, b: str) -> str:
         return f"{a} @ {b}"
+
+    def pullback(self, inputs, outputs, output_grads):
+        """``g @ b^T`` and ``a^T @ g`` on operands promoted to matrices; batch axes summed back."""
+        (a, b), (g,) = inputs, output_grads
+        a2 = a if a.ndim > 1 else T.dimshuffle(a, ("x", 0))
+        b2 = b if b.ndim > 1 else T.dimshuffle(b, (0, "x"))
+        axes = iter(range(g.ndim))
+        batch = [next(axes) for _ in range(g.ndim - (a.ndim > 1) - (b.ndim > 1))]
+        rows = next(axes) if a.ndim > 1 else "x"
+        cols = next(axes) if b.ndim > 1 else "x"
+        g2 = T.dimshuffle(g, (*batch, rows, cols))
+        ga = sum_to_shape(self(g2, _swap_last_axes(b2)), a2)
+        gb = sum_to_shape(self(_swap_last_axes(a2), g2), b2)
+        return [
+            ga if a.ndim > 1 else T.dimshuffle(ga, (1,)),
+            gb if b.ndim > 1 else T.dimshuffle(gb, (0,)),
+        ]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [_product_tangent(self, inputs, tangents)]
+
+
+def _swap_last_axes(x: Variable) -> Variable:
+    return T.dimshuffle(x, (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
+
+
+def _product_tangent(op, inputs, tangents) -> Variable | None:
+    """d(a * b) = da * b + a * db for a bilinear op."""
+    (a, b), (ta, tb) = inputs, tangents
+    terms = ([] if ta is None else [op(ta, b)]) + ([] if tb is None else [op(a, tb)])
+    return None if not terms else terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
 
 @dataclass(frozen=True)
@@ -82,6 +114,25 @@ class Tensordot(TensorOp):
 
     def code(self, a: str, b: str) -> str:
         return f"np.tensordot({a}, {b}, ({self.axes_a}, {self.axes_b}))"
+
+    def pullback(self, inputs, outputs, output_grads):
+        """Contract the gradient with the other operand over its free axes, then reorder."""
+        (a, b), (g,) = inputs, output_grads
+        free_a = tuple(i for i in range(a.ndim) if i not in self.axes_a)
+        free_b = tuple(j for j in range(b.ndim) if j not in self.axes_b)
+        from_a, from_b = tuple(range(len(free_a))), tuple(range(len(free_a), g.ndim))
+        # tensordot keeps the free axes in order: first the left operand's, then the right's
+        ga = Tensordot(from_b, free_b)(g, b)
+        ga_axes = free_a + tuple(self.axes_a[self.axes_b.index(j)] for j in sorted(self.axes_b))
+        gb = Tensordot(free_a, from_a)(a, g)
+        gb_axes = tuple(self.axes_b[self.axes_a.index(i)] for i in sorted(self.axes_a)) + free_b
+        return [
+            T.dimshuffle(ga, [ga_axes.index(i) for i in range(a.ndim)]),
+            T.dimshuffle(gb, [gb_axes.index(j) for j in range(b.ndim)]),
+        ]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [_product_tangent(self, inputs, tangents)]
 
 
 def matmul(a: Any, b: Any) -> Variable:

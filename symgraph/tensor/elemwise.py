@@ -21,7 +21,7 @@ import sympy
 
 import symgraph.tensor as T
 from symgraph.config import config
-from symgraph.graph.basic import Variable
+from symgraph.graph.basic import Constant, Variable
 from symgraph.tensor import special_functions as special
 from symgraph.tensor.type import TensorType, broadcast_shapes
 from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
@@ -150,6 +150,23 @@ def _ln(k: float) -> Variable:
     return constant(math.log(k))
 
 
+def _pow_derivative(x, y, z, g):
+    """d/dx = y x^(y-1), 0 where y == 0 (even at x == 0); d/dy = x^y log x, 0 at x == 0 (limit)."""
+    dx = y * x ** (y - 1)
+    if not (isinstance(y, Constant) and np.all(np.asarray(y.value) != 0)):
+        dx = switch(eq(y, 0), 0, dx)
+    return g * dx, g * z * log(switch(eq(x, 0), 1, x))
+
+
+def _not_implemented(name: str) -> Callable[..., Sequence[Any]]:
+    """The derivative of a function symgraph cannot differentiate: an error, not a silent zero."""
+
+    def derivative(*args):
+        raise NotImplementedError(f"{name} has no derivative rule")
+
+    return derivative
+
+
 # Each derivative maps (inputs..., output, output gradient) to one gradient per input,
 # shaped like the output; None marks a piecewise-constant input (zero gradient).
 
@@ -187,7 +204,7 @@ pow = _row(
     2,
     "{0} ** {1}",
     np.power,
-    lambda x, y, z, g: (g * y * x ** (y - 1), g * z * log(x)),
+    _pow_derivative,
     operator.pow,
     PREC_POW,
 )
@@ -336,7 +353,12 @@ psi = _row(
     "psi", 1, "special.psi({0})", special.psi, lambda x, z, g: (g * trigamma(x),), sympy.digamma
 )
 trigamma = _row(
-    "trigamma", 1, "special.trigamma({0})", special.trigamma, None, lambda a: sympy.polygamma(1, a)
+    "trigamma",
+    1,
+    "special.trigamma({0})",
+    special.trigamma,
+    _not_implemented("trigamma"),
+    lambda a: sympy.polygamma(1, a),
 )
 
 # -- comparisons, logic and tests: piecewise constant, no gradient -----------------------------

@@ -50,6 +50,11 @@ class Softmax(TensorOp):
         axis = f"axis={self.axis}, keepdims=True"
         return [f"{out} = np.exp({x} - np.max({x}, {axis}))", f"{out} /= np.sum({out}, {axis})"]
 
+    def pullback(self, inputs, outputs, output_grads):
+        """``y * (g - sum(g * y))`` along the axis, with y the softmax."""
+        (y,), (g,) = outputs, output_grads
+        return [y * (g - T.sum(g * y, axis=self.axis, keepdims=True))]
+
     def __str__(self) -> str:
         return f"softmax{{axis={self.axis}}}"
 
@@ -78,6 +83,11 @@ class LogSoftmax(TensorOp):
             f"{out} = {x} - np.max({x}, {axis})",
             f"{out} -= np.log(np.sum(np.exp({out}), {axis}))",
         ]
+
+    def pullback(self, inputs, outputs, output_grads):
+        """``g - softmax * sum(g)`` along the axis, with softmax = exp(y)."""
+        (y,), (g,) = outputs, output_grads
+        return [g - T.exp(y) * T.sum(g, axis=self.axis, keepdims=True)]
 
     def __str__(self) -> str:
         return f"log_softmax{{axis={self.axis}}}"

@@ -44,7 +44,11 @@ def reduced_shape(shape: Sequence, axes: Sequence[int], keepdims: bool) -> tuple
 
 @dataclass(frozen=True)
 class Reduce(TensorOp):
-    """``np.<kind>(x, axis, keepdims)`` for kind in sum, prod, max, min, all, any."""
+    """``np.<kind>(x, axis, keepdims)`` for kind in sum, prod, max, min, all, any.
+
+    The gradient of max and min is split evenly between tied elements (each of
+    k maxima gets 1/k), so it is symmetric and sums to the output gradient.
+    """
 
     kind: str
     axes: tuple[int, ...]
@@ -74,12 +78,47 @@ class Reduce(TensorOp):
             args.append(f"dtype=np.{self.dtype}")
         return f"np.{self.kind}({', '.join(args)})"
 
+    def pullback(self, inputs, outputs, output_grads):
+        """sum broadcasts g back; prod is exact at zeros; max/min share g among tied winners."""
+        (x,), (out,), (g,) = inputs, outputs, output_grads
+        if self.kind in ("all", "any"):
+            return [None]
+        g = self.with_reduced_axes(g)
+        if self.kind == "sum":
+            return [T.fill(x, g)]
+        if self.kind == "prod":
+            return [g * _prod_derivative(x, self.axes)]
+        winners = T.eq(x, self.with_reduced_axes(out))
+        return [g * winners / sum(winners, self.axes, keepdims=True, dtype=g.dtype)]
+
+    def with_reduced_axes(self, v: Variable) -> Variable:
+        """``v`` (output-shaped) with the reduced axes back as size 1, to broadcast against x."""
+        if self.keepdims:
+            return v
+        kept = iter(range(v.ndim))
+        ndim = v.ndim + len(self.axes)
+        return T.dimshuffle(v, ["x" if a in self.axes else next(kept) for a in range(ndim)])
+
     def pretty(self, x: str) -> str:
-        axis = f", axis={self.axes}" if self.axes else ""
-        return f"{self.kind}({x}{axis})"
+        axis = self.axes[0] if len(self.axes) == 1 else self.axes
+        keep = ", keepdims=True" if self.keepdims else ""
+        return f"{self.kind}({x}, axis={axis}{keep})"
 
     def __str__(self) -> str:
         return f"{self.kind}{{axes={self.axes}{', keepdims' if self.keepdims else ''}}}"
+
+
+def _prod_derivative(x: Variable, axes: tuple[int, ...]) -> Variable:
+    """d prod / d x: the product of the other elements, exact where x holds zeros.
+
+    With no zero along the reduced axes it is prod / x; with exactly one zero,
+    only that element's derivative is nonzero (the product of the rest); with
+    more zeros every derivative is 0. No division by zero happens.
+    """
+    zero = T.eq(x, 0)
+    others = prod(T.switch(zero, 1, x), axes, keepdims=True)
+    zeros = sum(zero, axes, keepdims=True)
+    return others * T.switch(T.eq(zeros, 0), 1 / T.switch(zero, 1, x), T.eq(zeros, 1) & zero)
 
 
 @dataclass(frozen=True)

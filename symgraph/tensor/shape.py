@@ -11,7 +11,7 @@ import numpy as np
 import symgraph.tensor as T
 from symgraph.config import config
 from symgraph.graph.basic import Constant, Variable
-from symgraph.tensor.elemwise import weak_scalars_as_constants
+from symgraph.tensor.elemwise import sum_to_shape, weak_scalars_as_constants
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
 
@@ -47,6 +47,12 @@ def static_scalar(v: Variable) -> int | None:
         if shape.owner is not None and isinstance(shape.owner.op, Shape):
             return shape.owner.inputs[0].type.shape[owner.op.idx[0][1]]
     return None
+
+
+def dim_size(x: Variable, axis: int) -> int | Variable:
+    """The size of ``x`` along ``axis``: an int when it is static, else ``x.shape[axis]``."""
+    size = x.type.shape[axis]
+    return shape(x)[axis] if size is None else size
 
 
 def as_shape_vector(shape: Any) -> Variable:
@@ -132,8 +138,23 @@ class DimShuffle(TensorOp):
             expr += _index_text(insert)
         return expr
 
+    def pullback(self, inputs, outputs, output_grads):
+        # the gradient has the output's broadcast pattern, so the inserted axes can be dropped
+        order = self.order
+        return [
+            dimshuffle(
+                output_grads[0],
+                [order.index(d) if d in order else "x" for d in range(self.ndim_in)],
+            )
+        ]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None if tangents[0] is None else self(tangents[0])]
+
     def pretty(self, x: str) -> str:
-        return f"{x}.T" if self.order == (1, 0) else f"{x}.dimshuffle{self.order}"
+        if self.order == (1, 0):
+            return f"{x}.T"
+        return f"{x}.dimshuffle({', '.join(map(repr, self.order))})"
 
     def __str__(self) -> str:
         return f"DimShuffle{{{','.join(map(str, self.order))}}}"
@@ -192,6 +213,13 @@ class Reshape(TensorOp):
     def code(self, x: str, shape: str) -> str:
         return f"np.reshape({x}, {shape})"
 
+    def pullback(self, inputs, outputs, output_grads):
+        (x, _), (g,) = inputs, output_grads
+        return [reshape(g, shape(x), ndim=x.ndim), None]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None if tangents[0] is None else self(tangents[0], inputs[1])]
+
     def pretty(self, x: str, shape: str) -> str:
         return f"reshape({x}, {shape})"
 
@@ -213,6 +241,15 @@ class Alloc(TensorOp):
 
     def code(self, value: str, shape: str) -> str:
         return f"np.full({shape}, {value}, dtype=np.{self.dtype})"
+
+    def pretty(self, value: str, shape: str) -> str:
+        return f"alloc({value}, {shape})"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [sum_to_shape(output_grads[0], inputs[0]), None]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None if tangents[0] is None else self(tangents[0], inputs[1])]
 
 
 @dataclass(frozen=True)
@@ -255,6 +292,22 @@ class Join(TensorOp):
     def pretty(self, *xs: str) -> str:
         return f"{'stack' if self.new_axis else 'concatenate'}([{', '.join(xs)}], axis={self.axis})"
 
+    def pullback(self, inputs, outputs, output_grads):
+        """Each input gets its own slice of the gradient."""
+        g, before = output_grads[0], (slice(None),) * self.axis
+        if self.new_axis:
+            return [g[(*before, i)] for i in range(len(inputs))]
+        grads, start = [], 0
+        for x in inputs:
+            size = dim_size(x, self.axis)
+            stop = size if isinstance(start, int) and start == 0 else start + size
+            grads.append(g[(*before, slice(start, stop))])
+            start = stop
+        return grads
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [self(*(zeros_like(x) if t is None else t for x, t in zip(inputs, tangents)))]
+
 
 @dataclass(frozen=True)
 class Repeat(TensorOp):
@@ -279,6 +332,15 @@ class Repeat(TensorOp):
     def code(self, x: str, repeats: str) -> str:
         return f"np.repeat({x}, {repeats}, axis={self.axis})"
 
+    def pullback(self, inputs, outputs, output_grads):
+        """Each element gets the sum of the gradients of its copies."""
+        (x, repeats), (g,) = inputs, output_grads
+        source = Repeat(0)(arange(dim_size(x, self.axis)), repeats)
+        return [T.inc_subtensor(zeros_like(x)[(slice(None),) * self.axis + (source,)], g), None]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None if tangents[0] is None else self(tangents[0], inputs[1])]
+
 
 @dataclass(frozen=True)
 class Tile(TensorOp):
@@ -298,6 +360,19 @@ class Tile(TensorOp):
     def code(self, x: str) -> str:
         return f"np.tile({x}, {self.reps})"
 
+    def pullback(self, inputs, outputs, output_grads):
+        """Sum over the copies: the gradient viewed as (reps0, size0, reps1, size1, ...)."""
+        (x,), (g,) = inputs, output_grads
+        lead = g.ndim - x.ndim
+        reps = (1,) * (g.ndim - len(self.reps)) + self.reps
+        sizes = [1] * lead + [dim_size(x, a) for a in range(x.ndim)]
+        blocks = reshape(g, [n for pair in zip(reps, sizes) for n in pair])
+        summed = T.sum(blocks, axis=tuple(range(0, 2 * g.ndim, 2)))
+        return [dimshuffle(summed, range(lead, g.ndim))]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None if tangents[0] is None else self(tangents[0])]
+
 
 @dataclass(frozen=True)
 class Eye(TensorOp):
@@ -316,6 +391,9 @@ class Eye(TensorOp):
 
     def code(self, n: str, m: str, k: str) -> str:
         return f"np.eye({n}, {m}, {k}, dtype=np.{self.dtype})"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None, None, None]
 
 
 @dataclass(frozen=True)
@@ -337,6 +415,13 @@ class ARange(TensorOp):
 
     def code(self, start: str, stop: str, step: str) -> str:
         return f"np.arange({start}, {stop}, {step}, dtype=np.{self.dtype})"
+
+    def pullback(self, inputs, outputs, output_grads):
+        """Values are start + i * step; stop only sets the length (no gradient)."""
+        (out,), (g,) = outputs, output_grads
+        if self.dtype[0] not in "fc":
+            return [None, None, None]
+        return [T.sum(g), None, T.sum(g * arange(dim_size(out, 0), dtype=self.dtype))]
 
 
 @dataclass(frozen=True)
@@ -363,6 +448,19 @@ class Diag(TensorOp):
 
     def code(self, x: str) -> str:
         return f"np.diag({x}, {self.k}).copy()" if self.k else f"np.diag({x}).copy()"
+
+    def pullback(self, inputs, outputs, output_grads):
+        """A vector reads its gradient off the k-th diagonal; a matrix gets it written there."""
+        (x,), (g,) = inputs, output_grads
+        if x.ndim == 1:
+            return [diag(g, self.k)]
+        index = arange(dim_size(g, 0))
+        rows = index - self.k if self.k < 0 else index
+        cols = index + self.k if self.k > 0 else index
+        return [T.set_subtensor(zeros_like(x)[rows, cols], g)]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None if tangents[0] is None else self(tangents[0])]
 
 
 # -- functions ---------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Constant, Variable
+from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType, broadcast_shapes
-from symgraph.tensor.variable import TensorOp, as_tensor_variable
+from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
 
 INPUT = "?"
 Entry = tuple
@@ -171,6 +172,14 @@ class Subtensor(TensorOp):
     def code(self, x: str, *parts: str) -> str:
         return f"{x}{index_text(self.idx, parts)}"
 
+    def pullback(self, inputs, outputs, output_grads):
+        """The gradient lands at the indexed places of zeros; repeated indices accumulate."""
+        (x, *parts), (g,) = inputs, output_grads
+        return [IncSubtensor(self.idx)(T.zeros_like(x), g, *parts)] + [None] * len(parts)
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None if tangents[0] is None else self(tangents[0], *inputs[1:])]
+
     def pretty(self, x: str, *parts: str) -> str:
         return self.code(x, *parts)
 
@@ -217,10 +226,24 @@ class IncSubtensor(TensorOp):
         if self.set_instead_of_inc:
             write = f"{out}{index} = {y}"
         elif self.accumulates:
-            write = f"np.add.at({out}, ({index[1:-1]},), {y})"
+            write = f"np.add.at({out}, np.s_{index}, {y})"
         else:
             write = f"{out}{index} += {y}"
         return [f"{out} = {x}.copy()", write]
+
+    def pullback(self, inputs, outputs, output_grads):
+        """x keeps the gradient except where a set overwrote it; y gets it at the written places.
+
+        With repeated indices a set keeps one of the writes, yet every copy of y
+        gets the gradient there.
+        """
+        (_, y, *parts), (g,) = inputs, output_grads
+        if self.set_instead_of_inc:
+            g_x = IncSubtensor(self.idx, True)(g, constant(0, dtype=g.dtype), *parts)
+        else:
+            g_x = g
+        g_y = sum_to_shape(Subtensor(self.idx)(g, *parts), y)
+        return [g_x, g_y] + [None] * len(parts)
 
     def pretty(self, x: str, y: str, *parts: str) -> str:
         verb = "set" if self.set_instead_of_inc else "inc"

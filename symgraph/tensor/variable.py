@@ -217,10 +217,14 @@ class _TensorOperators:
         return T.subtensor.getitem(self, index)
 
     def eval(self, inputs_to_values: dict | None = None) -> np.ndarray:
-        """Evaluate this variable with ``{input: value}``, as Theano's ``Variable.eval``."""
-        from symgraph.tensor.evaluate import evaluate
+        """Evaluate this variable with ``{input: value}``, as Theano's ``Variable.eval``.
 
-        return evaluate(self, inputs_to_values or {})
+        Compiled with ``function`` once per (variable, inputs) and cached, so
+        repeated evaluation is cheap; ``tensor.evaluate`` is the reference.
+        """
+        from symgraph.compile.function import eval_variable
+
+        return eval_variable(self, inputs_to_values or {})
 
 
 class TensorVariable(_TensorOperators, Variable):

@@ -16,6 +16,7 @@ from symgraph.graph.basic import Constant
 from symgraph.graph.traversal import graph_inputs, toposort
 from symgraph.tensor import special_functions
 from symgraph.tensor.elemwise import ELEMWISE_OPS
+from symgraph.tensor.fused import Fused
 from symgraph.tensor.variable import TensorOp
 
 rng = np.random.default_rng(20261121)
@@ -271,6 +272,19 @@ CASES = {
         (T.special.softmax(x, axis=0), np.exp(X) / np.exp(X).sum(0)),
     ],
     "LogSoftmax": [(T.nnet.log_softmax(x), X - np.log(np.exp(X).sum(1, keepdims=True)))],
+    "Fused": [
+        (
+            Fused(
+                (
+                    (T.exp, (0,)),
+                    (T.add, (("member", 0), 1)),
+                    (T.mul, (("member", 1), ("literal", 2.0, "float64"))),
+                ),
+                2,
+            )(x, v),
+            (np.exp(X) + V) * 2.0,
+        )
+    ],
 }
 
 

@@ -1,0 +1,556 @@
+"""Graph -> one Python function of NumPy calls, one line per node, readable as ``f.source``.
+
+Each node becomes the lines of its op's ``emit`` (``t3 = np.exp(t2)``), with a
+comment naming the op and the user's ``file:line``. Variables take the user's
+names where those are unique identifiers, ``t1, t2, ...`` otherwise. Small
+scalar constants are written as literals where that leaves the result dtype
+unchanged; other constants are bound once, as globals of the generated module.
+Nodes the memory plan runs in place are written ``t3 += t1`` or
+``np.exp(t2, out=t2)``. Every line is recorded with what it computes, so a
+failure at run time can be reported in terms of the user's graph.
+
+Ops holding inner graphs (ifelse, scan) emit their bodies with ``inline``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import keyword
+import linecache
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from symgraph.compile.memory import (
+    Plan,
+    alias_input,
+    augmented_operator,
+    ufunc_call,
+    ufunc_path,
+)
+from symgraph.compile.shared import SharedVariable, filter_value
+from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.fgraph import Graph
+from symgraph.tensor import special_functions
+from symgraph.tensor.elemwise import Elemwise
+from symgraph.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from symgraph.compile.profile import Profile
+
+#: comments start at this column when the code is shorter
+COMMENT_COLUMN = 44
+
+_generating: contextvars.ContextVar[Namespace | None] = contextvars.ContextVar(
+    "symgraph_codegen", default=None
+)
+_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class LineInfo:
+    """What one generated line does: ``kind`` is 'node', 'input', 'check' or 'setup'.
+
+    For a node line, ``names`` are the texts of the node's inputs (to report
+    their shapes when the line fails) and ``inplace`` says whether it writes
+    into an input's buffer.
+    """
+
+    kind: str
+    node: Apply | None = None
+    names: tuple[str, ...] = ()
+    inplace: bool = False
+
+
+@dataclass
+class Line:
+    """One line of a body before rendering: its code, what it does, its comment."""
+
+    code: str
+    info: LineInfo
+    comment: str = ""
+
+
+@dataclass
+class Generated:
+    """A compiled function with its source and a line number -> ``LineInfo`` table."""
+
+    fn: Callable
+    source: str
+    filename: str
+    lines: dict[int, LineInfo]
+
+
+@dataclass
+class Namespace:
+    """The globals of one generated module, and which names are taken in it."""
+
+    check_types: bool = False
+    values: dict[str, Any] = field(default_factory=dict)
+    taken: set[str] = field(default_factory=set)
+    bound: dict[Any, str] = field(default_factory=dict)
+    described: dict[str, str] = field(default_factory=dict)
+    inner_lines: dict[str, LineInfo] = field(default_factory=dict)
+    checks: list[tuple[Apply, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        base = {
+            "np": np,
+            "special": special_functions,
+            "ndarray": np.ndarray,
+            "asarray": np.asarray,
+        }
+        self.values.update(base)
+        self.taken.update(base, keyword.kwlist, keyword.softkwlist)
+        if self.check_types:
+            self.values["_check"] = partial(check_output, self.checks)
+            self.taken.add("_check")
+
+    def fresh(self, base: str) -> str:
+        """An unused name: ``base`` itself, or ``base`` with a number (``t`` gives t1, t2...)."""
+        base = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in base)
+        base = base or "t"
+        if not (base[0].isalpha() or base[0] == "_"):
+            base = f"v_{base}"
+        numbered = base in ("t", "c") or base.endswith("_t")
+        if not numbered and base not in self.taken:
+            self.taken.add(base)
+            return base
+        sep = "" if numbered else "_"
+        n = 1 if numbered else 2
+        while f"{base}{sep}{n}" in self.taken:
+            n += 1
+        self.taken.add(f"{base}{sep}{n}")
+        return f"{base}{sep}{n}"
+
+    def bind(self, base: str, value: Any, key: Any = None, description: str = "") -> str:
+        """A global bound to ``value`` (once per ``key``), named after ``base``."""
+        if key is not None and key in self.bound:
+            return self.bound[key]
+        name = self.fresh(base)
+        self.values[name] = value
+        if key is not None:
+            self.bound[key] = name
+        if description:
+            self.described[name] = description
+        return name
+
+    def storage(self, var: SharedVariable) -> str:
+        """The global holding a shared variable's storage cell."""
+        key = ("storage", id(var.storage))
+        return self.bind(f"{var.name or 'shared'}_storage", var.storage, key)
+
+    def constant(self, const: Constant) -> str:
+        """The global holding a constant's value, bound once per distinct value."""
+        value = np.asarray(const.value)
+        text = repr(value.tolist()) if value.size <= 8 else f"array of shape {value.shape}"
+        description = f"{text} ({value.dtype})"
+        key = ("constant", const.signature())
+        return self.bind(const.name or "c", const.value, key, description)
+
+
+class _Body:
+    """The lines computing a schedule of nodes, and the name each variable has in them."""
+
+    def __init__(self, ns: Namespace, prefix: str, plan: Plan, names: dict) -> None:
+        self.ns = ns
+        self.prefix = prefix
+        self.plan = plan
+        self.names: dict[Variable, str] = dict(names)
+        self.temporaries: set[str] = set()
+        self.lines: list[Line] = []
+        self.profile_ticks: list[Apply] | None = None
+
+    def line(self, code: str, info: LineInfo, comment: str = "") -> None:
+        self.lines.append(Line(code, info, comment))
+
+    def new_name(self, var: Variable) -> str:
+        if var.name and var.name.isidentifier():
+            return self.ns.fresh(self.prefix + var.name)
+        name = self.ns.fresh(self.prefix + "t")
+        self.temporaries.add(name)
+        return name
+
+    def name_of(self, var: Variable) -> str:
+        if var in self.names:
+            return self.names[var]
+        if isinstance(var, Constant):
+            return self.ns.constant(var)
+        raise ValueError(f"code generation: no value for {var!r} (built at {var.where})")
+
+    def read_shared(self, variables: Sequence[SharedVariable]) -> None:
+        """Locals holding the shared variables' values at the start of the call."""
+        for var in variables:
+            if var in self.names:
+                continue
+            name = self.ns.fresh(self.prefix + (var.name or "shared"))
+            storage = self.ns.storage(var)
+            self.names[var] = name
+            self.line(f"{name} = {storage}.value", LineInfo("setup"))
+
+    def emit(self, node: Apply) -> None:
+        """The lines of one node: its op's own, or an in-place form chosen by the plan."""
+        names = self.input_names(node)
+        alias = alias_input(node)
+        if alias is not None:
+            self.names[node.outputs[0]] = names[alias]
+            return
+        target = self.plan.inplace.get(node)
+        info = LineInfo("node", node, tuple(names), target is not None)
+        if target is not None:
+            codes, outs = self._inplace(node, names, target)
+        else:
+            outs = [self.new_name(v) for v in node.outputs]
+            codes = list(node.op.emit(outs, names))
+        self.names.update(zip(node.outputs, outs))
+        comment = node_comment(node)
+        for k, code in enumerate(codes):
+            inner = self.ns.inner_lines.get(code.strip())
+            self.line(code, inner or info, comment if k == 0 and inner is None else "")
+        self._after(node, outs)
+
+    def emit_shared_updates(self, nodes: Sequence[Apply]) -> None:
+        """Updates computed into their shared variable's buffer, as one guarded block.
+
+        When every operand has the buffer's shape, the in-place writes cannot
+        fail; otherwise every update is computed out of place first. Either way
+        nothing is written before all that can fail has run.
+        """
+        guards: dict[str, None] = {}
+        writes, fallbacks, infos = [], [], []
+        for node in nodes:
+            names = self.input_names(node)
+            infos.append(LineInfo("node", node, tuple(names)))
+            target = self.plan.inplace[node]
+            buffer = names[target]
+            for i, (name, v) in enumerate(zip(names, node.inputs)):
+                if i != target and v.type.ndim > 0:
+                    guards.setdefault(f"{name}.shape == {buffer}.shape")
+            writes.append(self._write_into(node, names, target, buffer))
+            fallbacks.append(node.op.emit([buffer], names))
+            self.names[node.outputs[0]] = buffer
+        indent = "    " if guards else ""
+        if guards:
+            self.line(f"if {' and '.join(guards)}:", LineInfo("setup"))
+        for node, write, info in zip(nodes, writes, infos):
+            self.line(indent + write, info, node_comment(node))
+        if guards:
+            self.line("else:", LineInfo("setup"))
+            for node, codes, info in zip(nodes, fallbacks, infos):
+                for k, code in enumerate(codes):
+                    self.line(indent + code, info, node_comment(node) if k == 0 else "")
+        for node in nodes:
+            self._after(node, [self.names[node.outputs[0]]])
+
+    def input_names(self, node: Apply) -> list[str]:
+        literals = literal_inputs(node)
+        return [literals.get(i) or self.name_of(v) for i, v in enumerate(node.inputs)]
+
+    def _after(self, node: Apply, outs: Sequence[str]) -> None:
+        """DEBUG_MODE checks of the node's outputs, and its profile tick."""
+        if self.ns.check_types:
+            for index, out in enumerate(outs):
+                self.ns.checks.append((node, index))
+                self.line(f"_check({out}, {len(self.ns.checks) - 1})", LineInfo("check", node))
+        if self.profile_ticks is not None:
+            self.profile_ticks.append(node)
+            self.line(f"_clock = _tick({len(self.profile_ticks) - 1}, _clock)", LineInfo("setup"))
+
+    def _inplace(self, node: Apply, names: list[str], target: int) -> tuple[list[str], list[str]]:
+        """``t2 += t1`` or ``np.exp(t2, out=t2)``: the result goes into the target's buffer.
+
+        The temporary's name is reused for the result, unless the result has a
+        user name or the buffer's name is a user's (``z = np.add(t1, y, out=t1)``).
+        """
+        buffer = names[target]
+        named = node.outputs[0].name and node.outputs[0].name.isidentifier()
+        if buffer in self.temporaries and not named:
+            return [self._write_into(node, names, target, buffer)], [buffer]
+        out = self.new_name(node.outputs[0])
+        path, texts = self._call(node, names)
+        return [f"{out} = {path}({', '.join(texts)}, out={buffer})"], [out]
+
+    @staticmethod
+    def _call(node: Apply, names: list[str]) -> tuple[str, list[str]]:
+        """The node's ufunc and the texts of its arguments (see ``memory.ufunc_call``)."""
+        root, args = ufunc_call(node.op)
+        texts = [names[a] if isinstance(a, int) else a(*names) for a in args]
+        return ufunc_path(root), texts
+
+    def _write_into(self, node: Apply, names: list[str], target: int, buffer: str) -> str:
+        root, args = ufunc_call(node.op)
+        path, texts = self._call(node, names)
+        k = args.index(target)
+        symbol = augmented_operator(root)
+        if symbol and len(args) == 2 and (k == 0 or getattr(root, "commutative", False)):
+            return f"{buffer} {symbol}= {texts[1 - k]}"
+        return f"{path}({', '.join(texts)}, out={buffer})"
+
+
+def node_comment(node: Apply) -> str:
+    return f"{node.op}  {short_where(node.where)}"
+
+
+def literal_inputs(node: Apply) -> dict[int, str]:
+    """Literal texts for the scalar constants of an Elemwise node, when they keep its dtype.
+
+    NumPy treats a Python number as "weak" (``float32_array * 0.5`` stays
+    float32), so a literal is used only where the result dtype equals the
+    declared one; a node of literals only is left alone (it would compute a
+    Python number, not an array).
+    """
+    if not isinstance(node.op, Elemwise):
+        return {}
+    texts = {}
+    for i, v in enumerate(node.inputs):
+        text = literal_text(v)
+        if text is not None:
+            texts[i] = text
+    if not texts or len(texts) == len(node.inputs):
+        return {}
+    samples = [
+        np.asarray(v.value).item() if i in texts else np.ones((), v.type.dtype)
+        for i, v in enumerate(node.inputs)
+    ]
+    try:
+        with np.errstate(all="ignore"):
+            dtype = np.asarray(node.op.fn(*samples)).dtype
+    except (ValueError, TypeError, ArithmeticError):  # NumPy refuses (e.g. int ** -1)
+        return {}
+    return texts if dtype == node.outputs[0].type.dtype else {}
+
+
+def literal_text(var: Variable) -> str | None:
+    """Python source for a finite real 0-d constant that reads back exactly, else None."""
+    if not isinstance(var, Constant) or not isinstance(var.type, TensorType):
+        return None
+    value = np.asarray(var.value)
+    if value.ndim != 0 or value.dtype.kind not in "biuf" or not np.isfinite(value):
+        return None
+    # str() of a NumPy scalar is the shortest text that reads back as the same value
+    text = str(value[()]) if value.dtype.kind == "f" else repr(value.item())
+    if value.dtype.kind == "f" and value.dtype.type(float(text)) != value:
+        return None
+    return f"({text})" if text.startswith("-") else text
+
+
+def short_where(where: str) -> str:
+    """``logreg.py:24`` for ``/home/me/logreg.py:24``."""
+    path, sep, line = where.rpartition(":")
+    return f"{os.path.basename(path)}:{line}" if sep and line.isdigit() else where
+
+
+def render(lines: Sequence[Line], indent: str = "") -> list[str]:
+    """Source lines, comments aligned at ``COMMENT_COLUMN`` when the code leaves room."""
+    texts = []
+    for line in lines:
+        code = indent + line.code
+        if line.comment:
+            code = (
+                f"{code:<{COMMENT_COLUMN}}# {line.comment}"
+                if len(code) < COMMENT_COLUMN
+                else (f"{code}  # {line.comment}")
+            )
+        texts.append(code)
+    return texts
+
+
+def check_output(checks: list[tuple[Apply, int]], value: Any, index: int) -> None:
+    """DEBUG_MODE: ``value`` must have the dtype, ndim and static shape its node declared."""
+    node, position = checks[index]
+    declared = node.outputs[position].type
+    if not isinstance(declared, TensorType):
+        return
+    ok = (
+        isinstance(value, (np.ndarray, np.generic))
+        and str(value.dtype) == declared.dtype
+        and value.ndim == declared.ndim
+        and all(s is None or s == g for s, g in zip(declared.shape, value.shape))
+    )
+    if not ok:
+        got = (
+            f"{value.dtype} array of shape {value.shape}"
+            if isinstance(value, (np.ndarray, np.generic))
+            else type(value).__name__
+        )
+        raise TypeError(
+            f"DEBUG_MODE: {node.op} (built at {node.where}) returned a {got}, but its declared "
+            f"type is {declared}"
+        )
+
+
+def inline(graph: Graph, input_names: Sequence[str], prefix: str) -> tuple[list[str], list[str]]:
+    """Body lines computing ``graph``'s outputs, for an op that holds an inner graph.
+
+    Call it from an op's ``emit`` while a function is being generated: the
+    lines use the same per-node emission as the enclosing function (literal
+    constants, comments with ``file:line``, DEBUG_MODE checks), and every
+    temporary they create starts with ``prefix``, so several inlined bodies
+    do not collide. Constants and shared storage cells are bound in the
+    enclosing module; shared variables are read at the start of the lines.
+    No in-place work is planned inside: an inner body may run many times.
+
+    Parameters
+    ----------
+    graph : Graph
+        The inner graph; ``graph.inputs`` are bound to ``input_names``.
+    input_names : sequence of str
+        Names (or expressions) holding the inner inputs' values.
+    prefix : str
+        Prefix for every name the lines create, e.g. ``"then_"``.
+
+    Returns
+    -------
+    lines : list of str
+        Unindented statements (indent them to place them in a block).
+    output_names : list of str
+        The names (or literal texts) holding ``graph.outputs`` after the lines.
+
+    Examples
+    --------
+    Inside ``IfElse.emit(outs, names)``::
+
+        then_lines, then_outs = inline(self.then_graph, names[1:], "then_")
+        return [f"if {names[0]}:"] + ["    " + s for s in then_lines] + ...
+    """
+    ns = _generating.get()
+    if ns is None:
+        raise RuntimeError("inline() works only inside an op's emit() during code generation")
+    if len(input_names) != len(graph.inputs):
+        raise ValueError(f"inline: {len(graph.inputs)} inputs, {len(input_names)} names")
+    body = _Body(ns, prefix, Plan(list(graph.apply_nodes)), dict(zip(graph.inputs, input_names)))
+    body.read_shared([v for v in graph.roots if isinstance(v, SharedVariable)])
+    for node in graph.apply_nodes:
+        body.emit(node)
+    outs = [body.name_of(v) for v in graph.outputs]
+    texts = render(body.lines)
+    for text, line in zip(texts, body.lines):
+        ns.inner_lines[text.strip()] = line.info
+    return texts, outs
+
+
+def generate(
+    name: str,
+    inputs: Sequence[Variable],
+    keywords: Sequence[str | None],
+    outputs: Sequence[Variable],
+    single: bool,
+    updates: Sequence[tuple[SharedVariable, Variable]],
+    plan: Plan,
+    allow_downcast: bool,
+    check_types: bool = False,
+    profile: Profile | None = None,
+) -> Generated:
+    """Generate, compile and register (with ``linecache``) the function running ``plan``.
+
+    The function takes the inputs positionally, checks each with a short
+    fast path, reads the shared variables, runs the nodes, copies what the
+    plan says, writes the in-place updates, stores every update, and returns
+    the outputs (one array when ``single``, else a list).
+    """
+    ns = Namespace(check_types)
+    token = _generating.set(ns)
+    try:
+        fname = ns.fresh(name)
+        params = [ns.fresh(k if k and k.isidentifier() else "arg") for k in keywords]
+        body = _Body(ns, "", plan, dict(zip(inputs, params)))
+        for var, param, keyword_name in zip(inputs, params, keywords):
+            what = f"input {keyword_name or param!r} of {fname}()"
+            body.line(_input_check(ns, var, param, allow_downcast, what), LineInfo("input"))
+        body.read_shared(_shared_read(plan.schedule, [*outputs, *(v for _, v in updates)]))
+        if profile is not None:
+            start = ns.bind("_start", profile.start)
+            body.line(f"_clock = {start}()", LineInfo("setup"))
+            ns.values["_tick"] = profile.tick
+            ns.taken.update(("_tick", "_clock"))
+            profile.nodes = body.profile_ticks = []
+        for node in plan.schedule:
+            if node not in plan.shared_inplace:
+                body.emit(node)
+        results = [_result(body, v, i in plan.copy_outputs) for i, v in enumerate(outputs)]
+        stored = [
+            _result(body, v, i in plan.copy_updates) if v.owner not in plan.shared_inplace else None
+            for i, (_, v) in enumerate(updates)
+        ]
+        body.emit_shared_updates(list(plan.shared_inplace))
+        for (var, value), text in zip(updates, stored):
+            storage = ns.storage(var)
+            body.line(f"{storage}.value = {text or body.names[value]}", LineInfo("setup"))
+        returned = results[0] if single else f"[{', '.join(results)}]"
+        body.line(f"return {returned}", LineInfo("setup"))
+    finally:
+        _generating.reset(token)
+    if profile is not None:
+        profile.times = [0.0] * len(profile.nodes)
+    header = [f"def {fname}({', '.join(params)}):"]
+    if ns.described:
+        header.append("    # constants, bound once:")
+        header += [f"    #   {n} = {d}" for n, d in ns.described.items()]
+    texts = header + render(body.lines, "    ")
+    source = "\n".join(texts) + "\n"
+    filename = f"<symgraph {fname}#{next(_counter)}>"
+    exec(compile(source, filename, "exec"), ns.values)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    table = {len(header) + 1 + i: line.info for i, line in enumerate(body.lines)}
+    return Generated(ns.values[fname], source, filename, table)
+
+
+def _input_check(ns: Namespace, var: Variable, name: str, allow_downcast: bool, what: str) -> str:
+    """``if x.__class__ is not ndarray or ...: x = filter_x(x)``: a fast path for good input."""
+    convert = ns.bind(f"filter_{name}", input_converter(var.type, what, allow_downcast))
+    t = var.type
+    if not isinstance(t, TensorType):
+        return f"{name} = {convert}({name})"
+    dtype = ns.bind(t.dtype, np.dtype(t.dtype), ("dtype", t.dtype))
+    conditions = [
+        f"{name}.__class__ is not ndarray",
+        f"{name}.dtype is not {dtype}",
+        f"{name}.ndim != {t.ndim}",
+    ] + [f"{name}.shape[{i}] != {s}" for i, s in enumerate(t.shape) if s is not None]
+    return f"if {' or '.join(conditions)}: {name} = {convert}({name})"
+
+
+def input_converter(type_: Any, what: str, allow_downcast: bool) -> Callable[[Any], Any]:
+    """The slow path of an input check: ``type_.filter``, quick for Python numbers.
+
+    ``f(2.0, 3.0)`` is the commonest call of a scalar function, and ``filter``
+    accepts a Python float for any float dtype, so those skip the general checks.
+    """
+    if not isinstance(type_, TensorType):
+        return partial(filter_value, type_, what=what, allow_downcast=allow_downcast)
+    dtype = np.dtype(type_.dtype)
+    quick = type_.ndim == 0 and dtype.kind in "fc"
+
+    def convert(value: Any) -> Any:
+        if quick and value.__class__ is float:
+            return np.asarray(value, dtype)
+        return type_.filter(value, allow_downcast, what)
+
+    return convert
+
+
+def _shared_read(schedule: Sequence[Apply], results: Sequence[Variable]) -> list[SharedVariable]:
+    """The shared variables whose values the call reads (nodes, results), in order of use."""
+    seen: dict[SharedVariable, None] = {}
+    for var in [v for node in schedule for v in node.inputs] + list(results):
+        if isinstance(var, SharedVariable):
+            seen.setdefault(var)
+    return list(seen)
+
+
+def _result(body: _Body, var: Variable, copy: bool) -> str:
+    """The text returned or stored for ``var``: a copy when planned, a 0-d array for scalars."""
+    text = body.name_of(var)
+    scalar = isinstance(var.type, TensorType) and var.type.ndim == 0
+    if copy:
+        name = body.ns.fresh("t")
+        body.line(
+            f"{name} = {f'np.array({text})' if scalar else f'{text}.copy()'}", LineInfo("setup")
+        )
+        return name
+    return f"asarray({text})" if scalar else text

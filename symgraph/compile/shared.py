@@ -1,0 +1,161 @@
+"""Shared variables: root variables whose value lives in a storage cell that persists across calls.
+
+Every compiled function that uses a shared variable reads its cell at the start
+of a call and, when it updates it, writes the cell after everything else is
+computed (possibly into the stored array itself, so stored arrays are kept
+writeable). ``get_value``/``set_value`` copy unless ``borrow=True``, so a
+user's array and a cell never alias by accident.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from symgraph.config import config
+from symgraph.graph.basic import Type, Variable
+from symgraph.tensor.type import TensorType
+from symgraph.tensor.variable import _TensorOperators
+
+
+class Storage:
+    """The cell holding a shared variable's current value; generated code reads ``.value``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class SharedVariable(Variable):
+    """A root variable with a persistent value, read by every function that uses it.
+
+    Parameters
+    ----------
+    type : Type
+        What the value may hold; values are checked and converted with ``type.filter``.
+    value : object
+        The initial value (already of ``type``).
+    name : str, optional
+    strict : bool
+        When True, ``set_value`` accepts only values that need no conversion.
+    storage : Storage, optional
+        An existing cell to share (``clone`` uses it); a new one by default.
+    """
+
+    __slots__ = ("storage", "strict")
+
+    def __init__(
+        self,
+        type: Type,
+        value: Any,
+        name: str | None = None,
+        strict: bool = False,
+        storage: Storage | None = None,
+    ) -> None:
+        super().__init__(type, name=name)
+        self.storage = Storage(value) if storage is None else storage
+        self.strict = strict
+
+    def get_value(self, borrow: bool = False) -> Any:
+        """The current value: a copy, or the stored object itself when ``borrow``."""
+        value = self.storage.value
+        return value if borrow else _copy(value)
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        """Store ``value`` (checked against the type; copied unless ``borrow``)."""
+        what = f"set_value of shared variable {self!r}"
+        if self.strict:
+            converted = _strict_filter(self.type, value, what)
+        else:
+            converted = filter_value(self.type, value, what)
+        keep = (borrow or converted is not value) and _writeable(converted)
+        self.storage.value = converted if keep else _copy(converted)
+
+    def clone(self) -> SharedVariable:
+        """A new variable over the same storage cell, as Theano's ``SharedVariable.clone``."""
+        return type(self)(self.type, None, self.name, self.strict, storage=self.storage)
+
+    def __repr__(self) -> str:
+        return self.name if self.name is not None else f"<shared {self.type}>"
+
+
+class TensorSharedVariable(_TensorOperators, SharedVariable):
+    """A shared n-d array, with the operators and methods of tensor variables."""
+
+    __slots__ = ()
+
+
+def shared(
+    value: Any, name: str | None = None, borrow: bool = False, strict: bool = False
+) -> TensorSharedVariable:
+    """A shared variable holding ``value``, as Theano's ``theano.shared``.
+
+    Parameters
+    ----------
+    value : array_like or number
+        An array, or a Python/NumPy scalar (a 0-d value). Python floats take
+        ``config.floatX``. Every static shape entry is None: later values may
+        change shape, but not dtype or number of dimensions.
+    name : str, optional
+    borrow : bool
+        Use ``value`` itself as storage instead of a copy (so in-place updates
+        of the function are visible in the caller's array).
+    strict : bool
+        Reject later ``set_value`` calls whose value would need converting.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = shared(np.zeros(3), name="w")
+    >>> w.type, w.get_value()
+    (TensorType(dtype='float64', shape=(None,)), array([0., 0., 0.]))
+    """
+    if isinstance(value, Variable):
+        raise TypeError(f"shared() takes a value, not the symbolic variable {value!r}")
+    if not isinstance(value, (np.ndarray, np.generic, bool, int, float, complex, list, tuple)):
+        raise TypeError(f"shared() cannot hold a {type(value).__name__}; give an array or number")
+    dtype = None
+    python_float = isinstance(value, float) and not isinstance(value, np.generic)
+    if (python_float or isinstance(value, (list, tuple))) and np.asarray(value).dtype == "float64":
+        dtype = config.floatX
+    array = np.asarray(value, dtype=dtype) if borrow else np.array(value, dtype=dtype)
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"shared() cannot hold an array of dtype {array.dtype}")
+    if not _writeable(array):
+        array = array.copy()
+    type_ = TensorType(str(array.dtype), (None,) * array.ndim)
+    return TensorSharedVariable(type_, array, name=name, strict=strict)
+
+
+def filter_value(type_: Type, value: Any, what: str, allow_downcast: bool = False) -> Any:
+    """``value`` checked and converted by ``type_``; errors name ``what`` (tensor types do)."""
+    if isinstance(type_, TensorType):
+        return type_.filter(value, allow_downcast, what)
+    return type_.filter(value, allow_downcast)
+
+
+def _strict_filter(type_: Type, value: Any, what: str) -> Any:
+    """``value`` unchanged when it already has ``type_`` exactly; a TypeError otherwise."""
+    if isinstance(type_, TensorType):
+        if not isinstance(value, np.ndarray) or value.dtype != type_.dtype:
+            got = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+            raise TypeError(
+                f"{what}: strict shared variable needs a {type_.dtype} array, got {got}"
+            )
+        return type_.filter(value, what=what)
+    converted = type_.filter(value)
+    if converted is not value:
+        raise TypeError(f"{what}: strict shared variable needs a value of type {type_} as is")
+    return converted
+
+
+def _writeable(value: Any) -> bool:
+    """Stored arrays stay writeable: updates may be computed into them in place."""
+    return not isinstance(value, np.ndarray) or value.flags.writeable
+
+
+def _copy(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)

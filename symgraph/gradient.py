@@ -1,0 +1,662 @@
+"""Symbolic differentiation by graph construction: grad, jacobian, hessian, Lop and Rop.
+
+Every op states its derivative as a ``pullback`` that returns new graph
+variables, so a gradient is an ordinary graph: it prints, rewrites, compiles
+and can be differentiated again. ``grad`` walks the graph once in reverse
+topological order and sums the contributions each variable receives.
+
+Conventions, as in Theano:
+
+* a pullback returns None for an input that receives no gradient (an integer
+  index, a piecewise-constant op); such an input still counts as connected;
+* only float and complex variables carry gradients; the gradient of a
+  connected integer input is zero;
+* an input the cost does not depend on at all (or only through
+  ``disconnected_grad`` or the ``consider_constant`` argument) is
+  *disconnected*: ``DisconnectedInputError`` unless told otherwise;
+* a pullback that raises ``NotImplementedError`` (no derivative rule) makes
+  ``grad`` raise ``NullTypeGradError`` naming the op and where it was built.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import symgraph.tensor as T
+from symgraph.config import config
+from symgraph.graph.basic import Apply, Type, Variable, building_at
+from symgraph.graph.traversal import rebuild, toposort
+from symgraph.tensor.elemwise import sum_to_shape
+from symgraph.tensor.type import TensorType
+from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
+
+__all__ = [
+    "DisconnectedInputError",
+    "DisconnectedType",
+    "GradientError",
+    "Lop",
+    "NullTypeGradError",
+    "Rop",
+    "consider_constant",
+    "disconnected_grad",
+    "grad",
+    "grad_clip",
+    "hessian",
+    "jacobian",
+    "numeric_grad",
+    "verify_grad",
+    "zero_grad",
+]
+
+
+class DisconnectedInputError(ValueError):
+    """A gradient was asked with respect to a variable the cost does not depend on."""
+
+
+class NullTypeGradError(TypeError):
+    """A gradient passes through an op whose derivative is not implemented."""
+
+
+class DisconnectedType(Type):
+    """The type of what ``return_disconnected='Disconnected'`` gives: a gradient with no value."""
+
+    def filter(self, value: Any, allow_downcast: bool = False) -> Any:
+        raise TypeError("a disconnected gradient has no value; it cannot be computed")
+
+    def __str__(self) -> str:
+        return "Disconnected"
+
+
+# -- identity ops that change only the backward pass ------------------------------------------
+
+
+class GradientIdentity(TensorOp):
+    """The identity in the forward pass; no gradient or tangent flows through unless overridden.
+
+    ``forward_identity`` tells the rewrite engine it may drop the node once
+    gradients have been built.
+    """
+
+    forward_identity = True
+
+    def infer_type(self, x: Variable) -> TensorType:
+        return x.type
+
+    def impl(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def code(self, x: str) -> str:
+        return x
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None]
+
+
+@dataclass(frozen=True)
+class DisconnectedGrad(GradientIdentity):
+    """Stop-gradient (detach): ``grad`` does not walk above this node at all."""
+
+    def __str__(self) -> str:
+        return "disconnected_grad"
+
+
+@dataclass(frozen=True)
+class ZeroGrad(GradientIdentity):
+    """The gradient through this node is zero, but its input stays connected."""
+
+    def __str__(self) -> str:
+        return "zero_grad"
+
+
+@dataclass(frozen=True)
+class ConsiderConstant(ZeroGrad):
+    """Theano's name for a zero-gradient node, kept so graphs print as the user wrote them."""
+
+    def __str__(self) -> str:
+        return "consider_constant"
+
+
+@dataclass(frozen=True)
+class GradClip(GradientIdentity):
+    """The gradient flowing through this node is clipped to ``[lower, upper]``."""
+
+    lower: float
+    upper: float
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [T.clip(output_grads[0], self.lower, self.upper)]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return list(tangents)
+
+    def __str__(self) -> str:
+        return f"grad_clip{{{self.lower}, {self.upper}}}"
+
+
+def disconnected_grad(x: Any) -> Variable:
+    """``x`` unchanged, but gradients do not flow through it (stop-gradient, detach).
+
+    An input reached only through it is disconnected, as in Theano.
+    """
+    return DisconnectedGrad()(x)
+
+
+def zero_grad(x: Any) -> Variable:
+    """``x`` unchanged, with a zero gradient through it (its inputs stay connected)."""
+    return ZeroGrad()(x)
+
+
+def consider_constant(x: Any) -> Variable:
+    """``x`` unchanged, treated as a constant by ``grad`` (zero gradient through it)."""
+    return ConsiderConstant()(x)
+
+
+def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> Variable:
+    """``x`` unchanged; the gradient flowing back through it is clipped to the bounds."""
+    if lower_bound > upper_bound:
+        raise TypeError(f"grad_clip: lower bound {lower_bound} exceeds upper bound {upper_bound}")
+    return GradClip(float(lower_bound), float(upper_bound))(x)
+
+
+# -- reverse mode ------------------------------------------------------------------------------
+
+
+def _differentiable(v: Variable) -> bool:
+    return str(getattr(v.type, "dtype", "")).startswith(("float", "complex"))
+
+
+def _float_zeros_like(v: Variable) -> Variable:
+    """Zeros shaped like ``v``, in its dtype when it is a float type (else floatX)."""
+    return T.zeros_like(v, dtype=v.dtype if _differentiable(v) else config.floatX)
+
+
+def _as_variable_list(x: Any, what: str) -> tuple[list[Variable], bool]:
+    """``x`` as a list of variables, and whether the caller passed a list or tuple."""
+    is_list = isinstance(x, (list, tuple))
+    items = list(x) if is_list else [x]
+    for item in items:
+        if not isinstance(item, Variable):
+            raise TypeError(f"{what}: expected a Variable or a list of Variables, got {item!r}")
+    return items, is_list
+
+
+def _pullback(node: Apply, output_grads: Sequence[Variable]) -> list[Variable | None]:
+    """``node.op.pullback`` with the node's ``file:line`` on new nodes and on errors."""
+    with building_at(node.where):
+        try:
+            return list(node.op.pullback(node.inputs, node.outputs, output_grads))
+        except NotImplementedError as err:
+            raise NullTypeGradError(
+                f"the gradient of {node.op} (node built at {node.where}) is not implemented: {err}"
+            ) from err
+
+
+def _backpropagate(
+    seeds: Mapping[Variable, Variable], wrt: Sequence[Variable], stop: set[Variable]
+) -> tuple[dict[Variable, Variable], set[Variable]]:
+    """Gradients of the seeded variables w.r.t. ``wrt``, and the set of connected variables.
+
+    A variable is connected when the seeds depend on it through a path that
+    does not cross ``stop`` or a ``disconnected_grad`` node. Only pullbacks
+    of nodes lying between the seeds and ``wrt`` are built.
+    """
+    nodes = toposort(seeds, stop=stop)
+    from_wrt = set(wrt)
+    for node in nodes:
+        if any(x in from_wrt for x in node.inputs):
+            from_wrt.update(node.outputs)
+    contributions: dict[Variable, list[Variable]] = {v: [g] for v, g in seeds.items()}
+    totals: dict[Variable, Variable | None] = {}
+
+    def total(v: Variable) -> Variable | None:
+        """The summed gradient of ``v``, with ``v``'s dtype and broadcast pattern."""
+        if v not in totals:
+            totals[v] = None
+            if v in contributions:
+                with building_at(v.where):
+                    totals[v] = sum_to_shape(functools.reduce(T.add, contributions[v]), v)
+        return totals[v]
+
+    connected = set(seeds)
+    for node in reversed(nodes):
+        if isinstance(node.op, DisconnectedGrad) or not connected.intersection(node.outputs):
+            continue
+        connected.update(node.inputs)
+        wanted = [x in from_wrt and _differentiable(x) for x in node.inputs]
+        output_grads = [total(o) for o in node.outputs]
+        if not any(wanted) or all(g is None for g in output_grads):
+            continue
+        output_grads = [
+            _float_zeros_like(o) if g is None else g for o, g in zip(node.outputs, output_grads)
+        ]
+        for x, g, want in zip(node.inputs, _pullback(node, output_grads), wanted):
+            if want and g is not None:
+                contributions.setdefault(x, []).append(g)
+    grads = {w: total(w) for w in wrt if _differentiable(w) and total(w) is not None}
+    return grads, connected
+
+
+def _seed(var: Variable, value: Any) -> Variable:
+    value = as_tensor_variable(value)
+    if value.ndim != var.ndim:
+        raise TypeError(
+            f"known_grads: the gradient {value!r} of {var!r} has {value.ndim} dimensions, "
+            f"the variable has {var.ndim}"
+        )
+    return value
+
+
+def _disconnected(message: str, policy: str) -> None:
+    """Apply a 'raise' / 'warn' / 'ignore' policy to a disconnection."""
+    if policy == "raise":
+        raise DisconnectedInputError(message)
+    if policy == "warn":
+        warnings.warn(message, stacklevel=3)
+
+
+def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, not {value!r}")
+
+
+def grad(
+    cost: Variable | None,
+    wrt: Variable | Sequence[Variable],
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+    known_grads: Mapping[Variable, Any] | None = None,
+    return_disconnected: str = "zero",
+) -> Variable | list[Variable]:
+    """Symbolic gradient of a scalar ``cost`` with respect to ``wrt``.
+
+    Parameters
+    ----------
+    cost
+        A scalar (0-d) variable, or None when ``known_grads`` seeds the walk.
+    wrt
+        A variable or a list of variables (a list in gives a list out).
+        Shared variables and intermediate variables are allowed.
+    consider_constant
+        Variables treated as constants: the walk does not go above them.
+    disconnected_inputs
+        'raise' (``DisconnectedInputError``), 'warn' or 'ignore' when the cost
+        does not depend on an element of ``wrt``.
+    known_grads
+        ``{variable: gradient}`` to start from, added to the cost's.
+    return_disconnected
+        What a disconnected input gets: 'zero', 'None' or 'Disconnected'.
+
+    Returns
+    -------
+    One gradient graph per element of ``wrt``, each with its type.
+
+    Examples
+    --------
+    >>> import symgraph.tensor as T
+    >>> x = T.dvector('x')
+    >>> T.grad((2 * x * x).sum(), x).eval({x: [1.0, 2.0]})
+    array([4., 8.])
+    """
+    wrt_list, is_list = _as_variable_list(wrt, "grad")
+    _check_choice("disconnected_inputs", disconnected_inputs, ("raise", "warn", "ignore"))
+    _check_choice("return_disconnected", return_disconnected, ("zero", "None", "Disconnected"))
+    seeds: dict[Variable, Variable] = {}
+    if cost is not None:
+        cost = as_tensor_variable(cost)
+        if cost.ndim != 0:
+            raise TypeError(
+                f"grad: the cost must be a scalar, got {cost!r} of type {cost.type}. For a "
+                f"vector-Jacobian product v^T J use grad((v * y).sum(), x) or Lop(y, x, v); "
+                f"for the whole Jacobian use jacobian(y, x)."
+            )
+        dtype = cost.dtype if _differentiable(cost) else config.floatX
+        seeds[cost] = constant(1.0, dtype=dtype)
+    for var, value in (known_grads or {}).items():
+        value = _seed(var, value)
+        seeds[var] = seeds[var] + value if var in seeds else value
+    if not seeds:
+        raise TypeError("grad: give a cost, or known_grads to start from")
+    grads, connected = _backpropagate(seeds, wrt_list, set(consider_constant or ()))
+    result = []
+    for w in wrt_list:
+        if w not in grads and w not in connected:
+            _disconnected(
+                f"grad was asked for the gradient with respect to {w!r} (created at {w.where}), "
+                f"but the cost does not depend on it, or only through disconnected_grad or "
+                f"consider_constant. Pass disconnected_inputs='ignore' (or 'warn') to get zeros.",
+                disconnected_inputs,
+            )
+            if return_disconnected != "zero":
+                result.append(None if return_disconnected == "None" else DisconnectedType()())
+                continue
+        result.append(grads[w] if w in grads else _float_zeros_like(w))
+    if not is_list:
+        return result[0]
+    return tuple(result) if isinstance(wrt, tuple) else result
+
+
+def Lop(
+    f: Variable | Sequence[Variable],
+    wrt: Variable | Sequence[Variable],
+    eval_points: Any,
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+) -> Variable | list[Variable]:
+    """The vector-Jacobian product ``eval_points^T · ∂f/∂wrt`` (reverse mode).
+
+    ``f`` and ``eval_points`` are a variable and an array-like of its shape, or
+    lists of them; the result has the structure of ``wrt``.
+    """
+    outputs, _ = _as_variable_list(f, "Lop")
+    points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
+    if len(points) != len(outputs):
+        raise TypeError(f"Lop: {len(outputs)} outputs but {len(points)} eval_points")
+    return grad(
+        None,
+        wrt,
+        consider_constant,
+        disconnected_inputs,
+        known_grads=dict(zip(outputs, points)),
+    )
+
+
+def _pushforward(node: Apply, tangents: list[Variable | None]) -> list[Variable | None]:
+    """Tangents of ``node``'s outputs: its ``pushforward``, or else two pullbacks.
+
+    A pullback ``u -> J^T u`` is linear in ``u``, so pulling ``t`` back
+    through it (the gradient of ``<J^T u, t>`` with respect to ``u``) gives
+    the tangent ``J t``. That may still read ``u``'s shape, so ``u`` is then
+    replaced by the output it stands for.
+    """
+    if node.op.pushforward is not None:
+        with building_at(node.where):
+            return list(node.op.pushforward(node.inputs, node.outputs, tangents))
+    cotangents = [o.type(f"cotangent of {o!r}") for o in node.outputs]
+    seeds: dict[Variable, Variable] = {}
+    for back, t in zip(_pullback(node, cotangents), tangents):
+        if back is not None and t is not None:
+            seeds[back] = seeds[back] + t if back in seeds else t
+    if not seeds:
+        return [None] * len(node.outputs)
+    with building_at(node.where):
+        results = grad(
+            None,
+            cotangents,
+            known_grads=seeds,
+            disconnected_inputs="ignore",
+            return_disconnected="None",
+        )
+        found = rebuild([t for t in results if t is not None], dict(zip(cotangents, node.outputs)))
+    return [None if t is None else found.pop(0) for t in results]
+
+
+def Rop(
+    f: Variable | Sequence[Variable],
+    wrt: Variable | Sequence[Variable],
+    eval_points: Any,
+    disconnected_outputs: str = "raise",
+) -> Variable | list[Variable]:
+    """The Jacobian-vector product ``∂f/∂wrt · eval_points`` (forward mode).
+
+    Each node's tangent comes from its op's ``pushforward`` when it has one,
+    else from two pullbacks. The result has the structure of ``f``.
+    """
+    outputs, outputs_is_list = _as_variable_list(f, "Rop")
+    inputs, _ = _as_variable_list(wrt, "Rop")
+    points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
+    if len(points) != len(inputs):
+        raise TypeError(f"Rop: {len(inputs)} inputs but {len(points)} eval_points")
+    _check_choice("disconnected_outputs", disconnected_outputs, ("raise", "warn", "ignore"))
+    tangents: dict[Variable, Variable] = {}
+    for x, point in zip(inputs, points):
+        tangents[x] = _seed(x, point)
+    depends = set(inputs)
+    for node in toposort(outputs, stop=inputs):
+        if not depends.intersection(node.inputs):
+            continue
+        depends.update(node.outputs)
+        ins = [tangents.get(x) if _differentiable(x) else None for x in node.inputs]
+        if all(t is None for t in ins) or not any(map(_differentiable, node.outputs)):
+            continue
+        for o, t in zip(node.outputs, _pushforward(node, ins)):
+            if t is not None and _differentiable(o):
+                tangents[o] = T.cast(t, o.dtype)
+    for out in outputs:
+        if out not in depends:
+            message = f"Rop: the output {out!r} (created at {out.where}) does not depend on wrt"
+            _disconnected(message, disconnected_outputs)
+    result = [tangents[out] if out in tangents else _float_zeros_like(out) for out in outputs]
+    return result if outputs_is_list else result[0]
+
+
+# -- Jacobian and Hessian ----------------------------------------------------------------------
+
+
+def _static_length(v: Variable, what: str) -> int:
+    length = v.type.shape[0]
+    if length is None:
+        raise NotImplementedError(
+            f"{what}: the length of {v!r} (type {v.type}, created at {v.where}) is not known "
+            f"when the graph is built; {what} builds one gradient per element and needs it. "
+            f"Give the inputs a static shape, e.g. T.tensor('x', shape=(3,)); a symbolic "
+            f"length would need a loop (scan), which {what} does not build yet."
+        )
+    return length
+
+
+def jacobian(
+    expression: Variable,
+    wrt: Variable | Sequence[Variable],
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+) -> Variable | list[Variable]:
+    """The Jacobian of a vector ``expression``: shape ``expression.shape + wrt.shape``.
+
+    One gradient per element of ``expression``, so its length must be known
+    when the graph is built. A scalar expression gives its gradient.
+    """
+    expression = as_tensor_variable(expression)
+    wrt_list, is_list = _as_variable_list(wrt, "jacobian")
+    if expression.ndim == 0:
+        return grad(expression, wrt, consider_constant, disconnected_inputs)
+    if expression.ndim != 1:
+        raise TypeError(
+            f"jacobian: expression must be a vector, got {expression.type}; flatten it first"
+        )
+    rows = [
+        grad(expression[i], wrt_list, consider_constant, disconnected_inputs)
+        for i in range(_static_length(expression, "jacobian"))
+    ]
+    result = [
+        T.stack([row[k] for row in rows])
+        if rows
+        else T.zeros([0, *(w.shape[a] for a in range(w.ndim))], dtype=w.dtype)
+        for k, w in enumerate(wrt_list)
+    ]
+    return result if is_list else result[0]
+
+
+def hessian(
+    cost: Variable,
+    wrt: Variable | Sequence[Variable],
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+) -> Variable | list[Variable]:
+    """The Hessian of a scalar ``cost`` with respect to a vector, or to each vector of a list."""
+    wrt_list, is_list = _as_variable_list(wrt, "hessian")
+    result = []
+    for w in wrt_list:
+        if w.ndim != 1:
+            raise TypeError(f"hessian: wrt must be vectors, got {w!r} of type {w.type}")
+        gradient = grad(cost, w, consider_constant, disconnected_inputs)
+        result.append(jacobian(gradient, w, consider_constant, disconnected_inputs))
+    return result if is_list else result[0]
+
+
+# -- checking gradients numerically ------------------------------------------------------------
+
+
+def _float_array(value: Any) -> np.ndarray:
+    """A writable C-ordered copy of ``value`` (so a flat view aliases it); ints become float64."""
+    array = np.array(value, order="C")
+    return array if array.dtype.kind in "fc" else array.astype(np.float64)
+
+
+class numeric_grad:  # noqa: N801 (Theano's name)
+    """Central finite-difference gradient of a scalar NumPy function at ``pt``.
+
+    ``f(*arrays)`` returns a scalar; ``pt`` is an array or a list of arrays.
+    ``.gf`` holds the gradient (an array, or a list of arrays for a list).
+    """
+
+    #: step per dtype, near the cube root of the machine epsilon (central differences)
+    type_eps = {"float64": 1e-6, "float32": 3e-3, "float16": 1e-1}
+
+    def __init__(self, f: Callable[..., Any], pt: Any, eps: float | None = None) -> None:
+        is_list = isinstance(pt, (list, tuple))
+        points = [_float_array(p) for p in (pt if is_list else [pt])]
+        gradients = []
+        for point in points:
+            step = eps or self.type_eps.get(str(point.dtype), 1e-6)
+            flat = point.reshape(-1)
+            gradient = np.empty(flat.shape, dtype=np.float64)
+            for i in range(flat.size):
+                original = flat[i]
+                flat[i] = original + step
+                above = float(np.real(f(*points)))
+                flat[i] = original - step
+                below = float(np.real(f(*points)))
+                flat[i] = original
+                gradient[i] = (above - below) / (2 * step)
+            gradients.append(gradient.reshape(point.shape))
+        self.gf = gradients if is_list else gradients[0]
+
+    @staticmethod
+    def abs_rel_err(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Absolute error ``|a - b|`` and relative error ``|a - b| / (|a| + |b|)``."""
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        abs_err = np.abs(a - b)
+        return abs_err, abs_err / np.maximum(np.abs(a) + np.abs(b), 1e-8)
+
+    def abs_rel_errors(self, g_pt: Sequence[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``abs_rel_err`` of each analytic gradient in ``g_pt`` against ``.gf``."""
+        gf = self.gf if isinstance(self.gf, list) else [self.gf]
+        if len(g_pt) != len(gf):
+            raise ValueError(f"expected {len(gf)} gradients, got {len(g_pt)}")
+        for a, b in zip(g_pt, gf):
+            if np.shape(a) != np.shape(b):
+                raise ValueError(f"gradient shape {np.shape(a)} differs from numeric {b.shape}")
+        return [self.abs_rel_err(a, b) for a, b in zip(g_pt, gf)]
+
+    def max_err(
+        self, g_pt: Sequence[Any], abs_tol: float, rel_tol: float
+    ) -> tuple[int, int, float, float]:
+        """The worst mismatch: ``(argument, flat position, abs error, rel error)``.
+
+        An element is judged by the smaller of its errors scaled by their
+        tolerances, so it fails only when both tolerances are exceeded.
+        """
+        worst = (-1.0, 0, 0, 0.0, 0.0)
+        for arg, (abs_err, rel_err) in enumerate(self.abs_rel_errors(g_pt)):
+            if abs_err.size == 0:
+                continue
+            scaled = np.minimum(abs_err / abs_tol, rel_err / rel_tol).reshape(-1)
+            scaled[np.isnan(scaled)] = np.inf
+            pos = int(np.argmax(scaled))
+            if scaled[pos] > worst[0]:
+                worst = (scaled[pos], arg, pos, float(abs_err.flat[pos]), float(rel_err.flat[pos]))
+        return worst[1:]
+
+
+class GradientError(Exception):
+    """The analytic and numeric gradients differ; names the worst element and both values."""
+
+    def __init__(self, arg, err_pos, shape, val1, val2, abs_err, rel_err, abs_tol, rel_tol):
+        super().__init__()
+        self.arg, self.err_pos, self.shape = arg, err_pos, shape
+        self.val1, self.val2 = val1, val2
+        self.abs_err, self.rel_err = abs_err, rel_err
+        self.abs_tol, self.rel_tol = abs_tol, rel_tol
+
+    def __str__(self) -> str:
+        index = np.unravel_index(self.err_pos, self.shape) if self.shape else ()
+        return (
+            f"the analytic and numeric gradients differ at position {tuple(map(int, index))} "
+            f"of argument {self.arg} (shape {self.shape}): analytic (val1) = {self.val1!r}, "
+            f"numeric (val2) = {self.val2!r}; abs. error = {self.abs_err:.3g}, rel. error = "
+            f"{self.rel_err:.3g} (tolerances: abs {self.abs_tol:g}, rel {self.rel_tol:g})"
+        )
+
+
+#: default tolerances per dtype of the checked output
+_TOLERANCE = {"float64": 1e-5, "float32": 1e-2, "float16": 1e-1}
+
+
+def verify_grad(
+    fun: Callable[..., Variable],
+    pt: Sequence[Any],
+    n_tests: int = 2,
+    rng: Any = None,
+    eps: float | None = None,
+    abs_tol: float | None = None,
+    rel_tol: float | None = None,
+) -> None:
+    """Check ``grad`` of ``fun`` against central finite differences at ``pt``.
+
+    ``fun`` maps one symbolic input per array of ``pt`` to one output. Each of
+    ``n_tests`` rounds projects the output on a random array (so every output
+    element counts) and compares both gradients of that scalar.
+
+    Raises
+    ------
+    GradientError
+        naming the worst mismatch, its position and both values.
+    """
+    points = [np.array(p) for p in pt]
+    for i, p in enumerate(points):
+        if p.dtype.kind not in "fc":
+            raise TypeError(f"verify_grad: argument {i} has dtype {p.dtype}; it must be float")
+    rng = np.random.default_rng(42) if rng is None else rng
+    inputs = [
+        TensorType(str(p.dtype), tuple(1 if s == 1 else None for s in p.shape))(f"input_{i}")
+        for i, p in enumerate(points)
+    ]
+    output = as_tensor_variable(fun(*inputs))
+    if not _differentiable(output):
+        raise TypeError(f"verify_grad: the output has dtype {output.dtype}; it must be float")
+    shape = output.eval(dict(zip(inputs, points))).shape
+    abs_tol = _TOLERANCE.get(output.dtype, 1e-5) if abs_tol is None else abs_tol
+    rel_tol = _TOLERANCE.get(output.dtype, 1e-5) if rel_tol is None else rel_tol
+    for _ in range(n_tests):
+        projection = constant(np.asarray(rng.random(shape) + 0.5, dtype=output.dtype))
+        cost = T.sum(output * projection)
+        symbolic = grad(cost, inputs, disconnected_inputs="ignore")
+        analytic = [g.eval(dict(zip(inputs, points))) for g in symbolic]
+        numeric = numeric_grad(
+            lambda *arrays, cost=cost: cost.eval(dict(zip(inputs, arrays))), points, eps
+        )
+        arg, pos, abs_err, rel_err = numeric.max_err(analytic, abs_tol, rel_tol)
+        if abs_err > abs_tol and rel_err > rel_tol or np.isnan(abs_err):
+            raise GradientError(
+                arg,
+                pos,
+                points[arg].shape,
+                analytic[arg].flat[pos].item(),
+                numeric.gf[arg].flat[pos].item(),
+                abs_err,
+                rel_err,
+                abs_tol,
+                rel_tol,
+            )
+
+
+verify_grad.E_grad = GradientError  # Theano's spelling in its test suites

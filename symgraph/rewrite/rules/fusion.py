@@ -1,0 +1,152 @@
+"""fusion: elementwise chains become one ``Fused`` node, one NumPy expression in generated code.
+
+A whole-graph pass, because it must know who reads each result: a producer
+joins its consumer's expression only when that consumer is its one reader
+(anything read twice is computed once and named). Views that only move axes
+(``DimShuffle``) join too; reductions, dots and ops that need statements do
+not. Scalar constants read by same-dtype operands are written as literals.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from symgraph.graph.basic import Apply, Constant, Variable, building_at
+from symgraph.graph.fgraph import Graph
+from symgraph.rewrite.engine import Firing
+from symgraph.rewrite.pattern import Rule
+from symgraph.tensor.elemwise import Elemwise
+from symgraph.tensor.fused import Fused, template
+from symgraph.tensor.shape import DimShuffle
+
+#: the most ops in one fused expression (Python's parser limits how deep an expression nests)
+MAX_MEMBERS = 48
+
+
+def _fusable(node: Apply, as_member: bool) -> bool:
+    op = node.op
+    kind_ok = getattr(op, "elementwise", False) or (as_member and isinstance(op, DimShuffle))
+    return kind_ok and len(node.outputs) == 1 and template(op, len(node.inputs)) is not None
+
+
+def _literal(node: Apply, v: Variable):
+    """The Python number to write for ``v`` in ``node``, or None to pass it as an input.
+
+    Only where NumPy's rules give the same dtype for the number as for the
+    constant (the op's other operands share the constant's dtype), and only
+    beside an array operand (so the op still makes an array).
+    """
+    if not isinstance(v, Constant) or not isinstance(node.op, Elemwise):
+        return None
+    if all(isinstance(w, Constant) for w in node.inputs):
+        return None
+    value = np.asarray(v.value)
+    if value.ndim != 0 or value.dtype.kind not in "biuf":
+        return None
+    if any(w is not v and w.dtype != value.dtype for w in node.inputs):
+        return None
+    return ("literal", value.item(), str(value.dtype))
+
+
+def _program(root: Apply, group: dict[Apply, Apply]) -> tuple[list, list[Variable]]:
+    """The members (in evaluation order) and external inputs of the group rooted at ``root``."""
+    members: list = []
+    inputs: list[Variable] = []
+
+    def emit(node: Apply) -> tuple:
+        refs = []
+        for v in node.inputs:
+            literal = _literal(node, v)
+            if literal is not None:
+                refs.append(literal)
+            elif v.owner is not None and group.get(v.owner) is root:
+                refs.append(emit(v.owner))
+            else:
+                index = next((i for i, w in enumerate(inputs) if w is v), None)
+                if index is None:
+                    inputs.append(v)
+                    index = len(inputs) - 1
+                refs.append(index)
+        members.append((node.op, tuple(refs)))
+        return ("member", len(members) - 1)
+
+    emit(root)
+    return members, inputs
+
+
+def _groups(graph: Graph) -> dict[Apply, Apply]:
+    """Each fused node's root, for every node that joins a group (roots map to themselves).
+
+    Readers come before producers (reverse schedule), so a producer is offered to
+    its reader's group once that group is known.
+    """
+    uses: Counter[Variable] = Counter(v for node in graph.apply_nodes for v in node.inputs)
+    uses.update(graph.outputs)
+    group: dict[Apply, Apply] = {}
+    size: Counter[Apply] = Counter()
+    for node in reversed(graph.apply_nodes):
+        root = group.get(node)
+        if root is None:
+            if not _fusable(node, as_member=False):
+                continue
+            root = group[node] = node
+            size[root] = 1
+        shape = template(node.op, len(node.inputs))
+        for v, used in zip(node.inputs, shape.uses):
+            producer = v.owner
+            if (
+                producer is None
+                or producer in group
+                or uses[v] != 1
+                or used != 1
+                or size[root] >= MAX_MEMBERS
+                or _literal(node, v) is not None
+                or not _fusable(producer, as_member=True)
+            ):
+                continue
+            group[producer] = root
+            size[root] += 1
+    return {node: root for node, root in group.items() if size[root] > 1}
+
+
+def fuse_elementwise(graph: Graph, firings: list | None = None, check=None) -> Graph:
+    """``graph`` with each maximal group of singly-read elementwise nodes as one ``Fused``.
+
+    Each fused node is logged in ``firings``; ``check(firing)`` sees it (DEBUG_MODE).
+    """
+    group = _groups(graph)
+    memo: dict[Variable, Variable] = {}
+    for node in graph.apply_nodes:
+        root = group.get(node)
+        if root is not None and root is not node:
+            continue
+        if root is node:
+            members, inputs = _program(node, group)
+            op = Fused(tuple(members), len(inputs))
+            with building_at(node.where):
+                fused = op(*(memo.get(v, v) for v in inputs))
+                if check is not None:
+                    check(Firing(FUSION, node.where, node.outputs[0], op(*inputs)))
+            fused.name = node.outputs[0].name
+            memo[node.outputs[0]] = fused
+            if firings is not None:
+                firings.append(Firing(FUSION, node.where, node.outputs[0], fused))
+            continue
+        inputs = [memo.get(v, v) for v in node.inputs]
+        if any(a is not b for a, b in zip(inputs, node.inputs)):
+            with building_at(node.where):
+                new = node.op.make_node(*inputs)
+            for old, replacement in zip(node.outputs, new.outputs):
+                replacement.name = old.name
+                memo[old] = replacement
+    return Graph(graph.inputs, [memo.get(v, v) for v in graph.outputs])
+
+
+FUSION = Rule(
+    "fuse_elementwise",
+    f"{__file__}:{fuse_elementwise.__code__.co_firstlineno}",
+    (),
+    fuse_elementwise,
+)

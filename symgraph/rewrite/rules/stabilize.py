@@ -1,0 +1,361 @@
+"""stabilize: formulas that overflow, underflow or cancel become ones that stay finite.
+
+The sigmoid is recognized however it is spelled (``1 / (1 + exp(-z))`` in
+Theano's logistic-regression tutorial), so the log-sigmoid rules apply, and in
+products the factors ``exp(a)``, ``sigmoid(-a)`` and ``1 / sigmoid(a)`` cancel
+algebraically instead of multiplying ``inf`` by ``0``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symgraph.rewrite.engine import resolved
+from symgraph.rewrite.pattern import RuleSet, any_op, bind, pvars
+from symgraph.rewrite.rules.algebra import (
+    Product,
+    build,
+    cancel_factors,
+    covers,
+    exp_argument,
+    is_negation,
+    is_one,
+    is_zero,
+    mixed_dtypes,
+    negate,
+    numeric_constant,
+    product_plan,
+    read_product,
+    read_sum,
+    realize,
+    sum_plan,
+)
+from symgraph.tensor.elemwise import (
+    add,
+    cast,
+    exp,
+    expm1,
+    isinf,
+    log,
+    log1p,
+    mul,
+    neg,
+    sigmoid,
+    softplus,
+    sub,
+    switch,
+    true_div,
+)
+from symgraph.tensor.nnet import LogSoftmax, Softmax
+from symgraph.tensor.reduction import Reduce
+from symgraph.tensor.shape import Alloc, dimshuffle
+from symgraph.tensor.subtensor import IncSubtensor, Subtensor
+from symgraph.tensor.variable import constant
+
+stabilize = RuleSet("stabilize")
+x = pvars("x")
+
+# log(sigmoid(x)) is log(0) = -inf once sigmoid underflows (x < -745 in float64).
+stabilize.add(log(sigmoid(x)), lambda x: neg(softplus(negate(x))), name="log_sigmoid_as_softplus")
+stabilize.add(log1p(neg(sigmoid(x))), lambda x: neg(softplus(x)), name="log1p_neg_sigmoid")
+
+# log(1 + exp(x)) overflows for x > 709; softplus does not. log(1 + x) loses x when |x| < eps.
+stabilize.add(log1p(exp(x)), lambda x: softplus(x), name="log1p_exp_as_softplus")
+stabilize.add(log(1 + x), lambda x: log1p(x), name="log_one_plus_as_log1p")
+stabilize.add(log(1 - x), lambda x: log1p(negate(x)), name="log_one_minus_as_log1p")
+stabilize.add(exp(x) - 1, lambda x: expm1(x), name="exp_minus_one_as_expm1")
+
+
+# Softmax and log-softmax written out or composed: the named ops shift by the maximum.
+@stabilize.node_rule(log)
+def log_of_softmax(node):
+    """``log(softmax(x)) -> log_softmax(x)``, also of an index: ``log(softmax(x)[i])``."""
+    inner = node.inputs[0].owner
+    if inner is not None and isinstance(inner.op, Subtensor):
+        source = inner.inputs[0].owner
+        if source is None or not isinstance(source.op, Softmax):
+            return None
+        return inner.op(LogSoftmax(source.op.axis)(source.inputs[0]), *inner.inputs[1:])
+    if inner is None or not isinstance(inner.op, Softmax):
+        return None
+    return LogSoftmax(inner.op.axis)(inner.inputs[0])
+
+
+def softmax_of_sum(x, total):
+    """``exp(x) / sum(exp(x), axis, keepdims=True) -> softmax(x, axis)``."""
+    op = total.owner.op
+    if len(op.axes) != 1 or op.dtype not in (None, x.dtype) or x.dtype[0] not in "fc":
+        return None
+    return Softmax(op.axes[0])(x)
+
+
+stabilize.add(
+    exp(x) / bind("total", any_op(Reduce, kind="sum", keepdims=True)(exp(x))),
+    softmax_of_sum,
+    name="softmax_written_out",
+)
+
+
+def logsumexp(x, total):
+    """``log(sum(exp(x), axes)) -> log(sum(exp(x - m), axes)) + m`` with ``m = max(x, axes)``."""
+    op = total.owner.op
+    if op.dtype not in (None, x.dtype) or x.dtype[0] != "f" or _shifted_by_max(x):
+        return None
+    if any(x.type.shape[a] == 0 for a in op.axes):
+        return None
+    peak = Reduce("max", op.axes, True)(x)
+    peak = switch(isinf(peak), 0, peak)
+    shifted = Reduce("sum", op.axes, op.keepdims)(exp(x - peak))
+    if not op.keepdims:
+        peak = dimshuffle(peak, [a for a in range(x.ndim) if a not in op.axes])
+    return log(shifted) + peak
+
+
+def _shifted_by_max(x):
+    """True when ``x`` already is ``y - max(y)`` as ``logsumexp`` writes it."""
+    for term, sign in read_sum(x).terms:
+        peak = term.owner.inputs[2] if term.owner is not None and term.owner.op is switch else None
+        if sign < 0 and peak is not None and peak.owner is not None:
+            if isinstance(peak.owner.op, Reduce) and peak.owner.op.kind == "max":
+                return True
+    return False
+
+
+stabilize.add(log(bind("total", any_op(Reduce, kind="sum")(exp(x)))), logsumexp, name="logsumexp")
+
+
+# 1 - sigmoid(x) loses everything to rounding once sigmoid(x) rounds to 1 (x > 37).
+@stabilize.node_rule(add, sub)
+def one_minus_sigmoid(node):
+    """``k - sigmoid(x) -> sigmoid(-x) + (k - 1)``, inside any sum."""
+    out = node.outputs[0]
+    if out.dtype[0] != "f":
+        return None
+    form = read_sum(out)
+    const = form.constant
+    if const is None or const.size != 1:
+        return None
+    for i, (term, sign) in enumerate(form.terms):
+        if sign < 0 and term.owner is not None and term.owner.op is sigmoid:
+            form.terms[i] = (resolved(sigmoid(negate(term.owner.inputs[0]))), 1)
+            form.constant = np.asarray(const - 1)
+            return realize(sum_plan(form, out.type.shape), out)
+    return None
+
+
+# The gradient of the logistic cross-entropy is two sigmoid terms; sigmoid(z) + sigmoid(-z) = 1
+# makes them one, cheaper and as exact.
+@stabilize.node_rule(add, sub)
+def logistic_gradient(node):
+    """``r * (1 - y) * sigmoid(z) - r * y * sigmoid(-z) -> r * (sigmoid(z) - y)``, in any sum."""
+    out = node.outputs[0]
+    if out.dtype[0] != "f":
+        return None
+    form = read_sum(out)
+    products = [read_product(term) for term, _ in form.terms]
+    for i, (_, sign) in enumerate(form.terms):
+        for j, (_, other_sign) in enumerate(form.terms):
+            pair = None if sign == other_sign else _logistic_pair(products[i], products[j])
+            if pair is None:
+                continue
+            rest, probability, target = pair
+            rest.numerators.append(sub(probability, target))
+            term = build(product_plan(rest, out.type.shape), out.dtype)
+            form.terms = [t for k, t in enumerate(form.terms) if k not in (i, j)] + [(term, sign)]
+            return realize(sum_plan(form, out.type.shape), out)
+    return None
+
+
+def _logistic_pair(first, second):
+    """``(r, sigmoid(z), y)`` when ``first = r * (1 - y) * sigmoid(z)`` and
+    ``second = r * y * sigmoid(-z)``, else None."""
+    for s in _sigmoids(first.numerators):
+        for t in _sigmoids(second.numerators):
+            if not is_negation(s.owner.inputs[0], t.owner.inputs[0]):
+                continue
+            rest, other = _without(first, s), _without(second, t)
+            for factor in rest.numerators:
+                complement = read_sum(factor)
+                if len(complement.terms) != 1 or complement.terms[0][1] > 0:
+                    continue
+                target = complement.terms[0][0]
+                if not is_one(complement.constant) or complement.constant.size != 1:
+                    continue
+                if any(v is target for v in other.numerators):
+                    rest, other = _without(rest, factor), _without(other, target)
+                    return (rest, s, target) if _same_product(rest, other) else None
+    return None
+
+
+def _sigmoids(factors):
+    return [f for f in factors if f.owner is not None and f.owner.op is sigmoid]
+
+
+def _without(form, factor):
+    numerators = list(form.numerators)
+    numerators.remove(factor)
+    return Product(form.dtype, numerators, list(form.denominators), form.constant)
+
+
+def _same_product(a, b) -> bool:
+    """The same factors (as a multiset of variables) and the same constant."""
+
+    def same_factors(xs, ys):
+        ys = list(ys)
+        for x in xs:
+            match = next((k for k, y in enumerate(ys) if y is x), None)
+            if match is None:
+                return False
+            del ys[match]
+        return not ys
+
+    constants = (a.constant is None) == (b.constant is None) and (
+        a.constant is None or bool(np.array_equal(a.constant, b.constant))
+    )
+    return (
+        constants
+        and same_factors(a.numerators, b.numerators)
+        and same_factors(a.denominators, b.denominators)
+    )
+
+
+# In products the sigmoid's pieces meet: exp(a) = sigmoid(a) / sigmoid(-a), and
+# 1 / (1 + exp(u)) = sigmoid(-u). Written as sigmoids, they cancel instead of giving inf * 0.
+@stabilize.node_rule(mul, true_div, neg)
+def sigmoid_algebra(node):
+    """``1 / (1 + exp(u)) -> sigmoid(-u)``; ``exp(a) * sigmoid(-a) -> sigmoid(a)``; and
+    ``(p / s + q) * s * r -> p * r + q * s * r`` when that cancels every denominator."""
+    out = node.outputs[0]
+    if out.dtype[0] != "f":
+        return None
+    form = read_product(out)
+    if mixed_dtypes(form.numerators + form.denominators, out.dtype):
+        return None
+    changed = recognize_sigmoids(form) | merge_exp_with_sigmoid(form)
+    if changed:
+        removed = cancel_factors(form)
+        return realize(product_plan(form, out.type.shape), out, removed)
+    return distribute_to_cancel(form, out)
+
+
+def one_plus_exp(v):
+    """``u`` when ``v`` is ``1 + exp(u)`` (in any order)."""
+    if v.owner is None or v.owner.op is not add:
+        return None
+    form = read_sum(v)
+    if len(form.terms) != 1 or form.terms[0][1] != 1 or form.constant is None:
+        return None
+    if not np.all(form.constant == 1):
+        return None
+    return exp_argument(form.terms[0][0])
+
+
+def recognize_sigmoids(form) -> bool:
+    changed = False
+    for d in list(form.denominators):
+        u = one_plus_exp(d)
+        if u is not None and d.dtype == u.dtype:
+            form.denominators.remove(d)
+            form.numerators.append(resolved(sigmoid(negate(u))))
+            changed = True
+    return changed
+
+
+def merge_exp_with_sigmoid(form) -> bool:
+    """``exp(a) * sigmoid(-a) -> sigmoid(a)`` and ``(1 + exp(a)) * sigmoid(-a) -> 1``."""
+    changed = False
+    for e in list(form.numerators):
+        a = exp_argument(e)
+        one_plus = a is None
+        if one_plus:
+            a = one_plus_exp(e)
+        if a is None:
+            continue
+        for s in form.numerators:
+            if s.owner is not None and s.owner.op is sigmoid and is_negation(a, s.owner.inputs[0]):
+                form.numerators.remove(e)
+                form.numerators.remove(s)
+                if not one_plus:
+                    form.numerators.append(resolved(sigmoid(a)))
+                changed = True
+                break
+    return changed
+
+
+def distribute_to_cancel(form, out):
+    """Multiply a sum factor out when every term of it loses a denominator (or has none)."""
+    for i, factor in enumerate(form.numerators):
+        if factor.owner is None or factor.owner.op not in (add, sub) or factor.dtype != out.dtype:
+            continue
+        rest = form.numerators[:i] + form.numerators[i + 1 :]
+        terms = read_sum(factor)
+        cancels = [_cancels(term, rest) for term, _ in terms.terms]
+        if not any(cancels) or not all(c is not False for c in cancels) or len(cancels) > 8:
+            continue
+        others = Product(out.dtype, rest, list(form.denominators), form.constant)
+        scale = build(product_plan(others, out.type.shape), out.dtype)
+        pieces = [mul(term, scale) if s > 0 else neg(mul(term, scale)) for term, s in terms.terms]
+        if terms.constant is not None:
+            pieces.append(mul(_constant_like(terms.constant, out), scale))
+        result = pieces[0]
+        for piece in pieces[1:]:
+            result = add(result, piece)
+        return result
+    return None
+
+
+def _cancels(term, rest):
+    """True when ``term`` has a denominator found in ``rest``; None when it has none.
+
+    A term that writes ``v`` into zeros at ``i`` cancels when ``v`` is divided by
+    ``r[i]`` for a factor ``r`` of ``rest`` (as the gradient of ``log(softmax(x)[i])`` is).
+    """
+    increment = increment_of_zeros(term)
+    if increment is not None:
+        value, *parts = increment.inputs[1:]
+        picked = [Subtensor(increment.op.idx)(r, *parts) for r in rest if r.ndim == term.ndim]
+        denominators = read_product(value).denominators
+        return any(
+            d.owner is not None and any(_same_node(d.owner, p.owner) for p in picked)
+            for d in denominators
+        )
+    denominators = read_product(term).denominators
+    if not denominators:
+        return None
+    return any(any(d is r for r in rest) for d in denominators)
+
+
+def _same_node(a, b) -> bool:
+    return a.op == b.op and all(x is y for x, y in zip(a.inputs, b.inputs))
+
+
+def increment_of_zeros(v):
+    """The node of ``v`` when ``v`` is ``inc_subtensor`` (or ``set_subtensor``) into zeros."""
+    node = v.owner
+    if node is None or not isinstance(node.op, IncSubtensor):
+        return None
+    target = node.inputs[0]
+    filled = target.owner is not None and isinstance(target.owner.op, Alloc)
+    return node if is_zero(numeric_constant(target.owner.inputs[0] if filled else target)) else None
+
+
+# A gradient through an index is written into zeros; scaling it only touches what was written.
+@stabilize.node_rule(mul)
+def scale_into_increment(node):
+    """``y * inc_subtensor(zeros[i], v) -> inc_subtensor(zeros[i], v * y[i])``, so ``v``'s
+    division by ``y[i]`` cancels."""
+    out = node.outputs[0]
+    for increment, y in (node.inputs, node.inputs[::-1]):
+        inner = increment_of_zeros(increment)
+        if inner is None or y.dtype != out.dtype or increment.dtype != out.dtype:
+            continue
+        if not covers([y.type.shape], out.type.shape):
+            continue
+        target, value, *parts = inner.inputs
+        scaled = cast(mul(value, Subtensor(inner.op.idx)(y, *parts)), out.dtype)
+        return inner.op(target, scaled, *parts)
+    return None
+
+
+def _constant_like(value, out):
+    return constant(np.asarray(value, dtype=out.dtype), dtype=out.dtype)

@@ -1,0 +1,129 @@
+"""The memory plan: in-place work and copies never change a result or a caller's array."""
+
+import numpy as np
+import pytest
+
+import symgraph as theano
+import symgraph.tensor as T
+from symgraph.compile.memory import plan_memory
+from symgraph.graph.fgraph import Graph
+from symgraph.tensor.evaluate import evaluate_all
+
+NO_REWRITES = theano.Mode(optimizer=None)
+NO_INPLACE = theano.Mode(optimizer=None, inplace=False)
+
+
+def test_dead_temporaries_are_overwritten_in_place():
+    x = T.dvector("x")
+    y = T.dvector("y")
+    out = T.exp(-(x * 2.0) + y) * 3.0
+    f = theano.function([x, y], out, mode=NO_REWRITES)
+    assert "np.negative(t1, out=t1)" in f.source and "t1 += y" in f.source
+    assert "out=" not in theano.function([x, y], out, mode=NO_INPLACE).source
+    a, b = np.arange(4.0), np.ones(4)
+    np.testing.assert_allclose(f(a, b), np.exp(-(a * 2) + b) * 3)
+    np.testing.assert_array_equal(a, np.arange(4.0))  # inputs are never written
+
+
+def _views_and_reuse_cases():
+    x = T.dmatrix("x")
+    twice = x * 2.0
+    flipped = twice[::-1]  # a view of twice's buffer, still read below
+    cases = [[flipped + 1.0, twice + 1.0], [twice.T * 3.0 + twice, twice - 1.0]]
+    kept = x + 1.0
+    cases.append([kept, T.exp(kept) - kept])  # an output is never overwritten later
+    summed = (x * x).sum(axis=0, keepdims=True)
+    cases.append([x + summed, summed * 2.0])  # a static size-1 axis is never a target
+    shuffled = T.exp(x).dimshuffle(1, 0)
+    cases.append([shuffled * 2.0 + x.T])  # a view of a dead temporary may be the target
+    return x, cases
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_in_place_work_never_changes_a_result(case):
+    x, cases = _views_and_reuse_cases()
+    outputs = cases[case]
+    data = np.random.RandomState(case).rand(3, 3)
+    expected = evaluate_all(outputs, {x: data})
+    for mode in (NO_REWRITES, None):
+        got = theano.function([x], outputs, mode=mode)(data)
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, rtol=1e-12)
+        assert not any(np.shares_memory(a, b) for i, a in enumerate(got) for b in got[i + 1 :])
+
+
+def test_shared_update_is_computed_into_its_own_buffer():
+    w = theano.shared(np.ones(5), name="w")
+    g = T.dvector("g")
+    step = theano.function([g], [], updates=[(w, w - 0.5 * g)], mode=NO_REWRITES)
+    buffer = w.get_value(borrow=True)
+    step(np.arange(5.0))
+    assert w.get_value(borrow=True) is buffer
+    np.testing.assert_allclose(buffer, 1 - 0.5 * np.arange(5.0))
+    step(np.ones(1))  # a broadcast operand: computed out of place, same values
+    np.testing.assert_allclose(w.get_value(), 1 - 0.5 * np.arange(5.0) - 0.5)
+    assert w.get_value(borrow=True) is not buffer
+
+
+def test_fused_update_is_computed_into_the_shared_buffer():
+    w = theano.shared(np.ones(4), name="w")
+    g = T.dvector("g")
+    step = theano.function([g], [], updates=[(w, w - 0.1 * (w * 0.02 + g))])
+    buffer = w.get_value(borrow=True)
+    step(np.arange(4.0))
+    assert w.get_value(borrow=True) is buffer
+    np.testing.assert_allclose(buffer, 1 - 0.1 * (0.02 + np.arange(4.0)))
+
+
+def test_shared_in_place_never_clobbers_a_value_still_needed():
+    a = theano.shared(np.array([1.0, 2.0]), name="a")
+    b = theano.shared(np.array([10.0, 20.0]), name="b")
+    # b's update reads a: a cannot be written in place before b is computed
+    f = theano.function([], [a * 1.0], updates=[(a, a + 1.0), (b, b + a)], mode=NO_REWRITES)
+    (returned,) = f()
+    np.testing.assert_array_equal(returned, [1.0, 2.0])
+    np.testing.assert_array_equal(a.get_value(), [2.0, 3.0])
+    np.testing.assert_array_equal(b.get_value(), [11.0, 22.0])
+    lent = theano.function([], theano.Out(a, borrow=True), updates=[(a, a + 1.0)], mode=NO_REWRITES)
+    before = lent()
+    np.testing.assert_array_equal(before, [2.0, 3.0])  # the lent array is not updated under it
+
+
+def test_size_one_axis_broadcast_at_run_time_falls_back_to_allocating():
+    x = T.dmatrix("x")
+    y = T.dmatrix("y")
+    f = theano.function([x, y], T.exp(x) + y, mode=NO_REWRITES)
+    assert "+= y" in f.source
+    a, b = np.ones((3, 1)), np.arange(12.0).reshape(3, 4)
+    np.testing.assert_allclose(f(a, b), np.exp(a) + b)  # (3, 1) + (3, 4) broadcasts the target
+    assert "+=" not in f.source  # replanned without in-place work
+    np.testing.assert_allclose(f(a, b), np.exp(a) + b)
+
+
+def test_plan_copies_outputs_that_alias_roots_and_each_other():
+    x = T.dvector("x")
+    s = theano.shared(np.zeros(2), name="s")
+    doubled = x * 2.0
+    outputs = [x, x.dimshuffle("x", 0), doubled, doubled, s, doubled[1:]]
+    graph = Graph([x], outputs)
+    roots = [x, s]
+    plan = plan_memory(graph.apply_nodes, roots, outputs, [False] * 6, [])
+    assert plan.copy_outputs == {0, 1, 3, 4, 5}
+    lent = plan_memory(graph.apply_nodes, roots, outputs, [True] * 6, [])
+    assert lent.copy_outputs == set()
+
+
+def test_plan_copies_update_values_that_alias_other_storage():
+    s = theano.shared(np.zeros(2), name="s")
+    t = theano.shared(np.zeros(2), name="t")
+    x = T.dvector("x")
+    updates = [(s, t), (t, s.dimshuffle(0)), (s, s[::-1])]
+    for pair, copied in zip(updates, [True, True, False]):
+        schedule = Graph([x], [pair[1]]).apply_nodes
+        plan = plan_memory(schedule, [x, s, t], [], [], [pair])
+        assert plan.copy_updates == ({0} if copied else set())
+    f = theano.function([x], [], updates=[(s, x), (t, x)])
+    data = np.arange(2.0)
+    f(data)
+    assert not np.shares_memory(s.get_value(borrow=True), data)
+    assert not np.shares_memory(s.get_value(borrow=True), t.get_value(borrow=True))

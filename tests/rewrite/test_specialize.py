@@ -1,0 +1,139 @@
+"""specialize (powers, squares, dots), constant folding and dead code: structure and values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symgraph.tensor as T
+from symgraph.graph.fgraph import Graph
+from symgraph.rewrite.rules.canonicalize import canonicalize
+from symgraph.rewrite.rules.constant_fold import FOLD_LIMIT, constant_fold
+from symgraph.rewrite.rules.dead_code import dead_code
+from symgraph.rewrite.rules.specialize import scale_dot_operands, specialize
+from symgraph.tensor.dot import Dot, Tensordot
+from symgraph.tensor.shape import Alloc
+
+rng = np.random.default_rng(3)
+a, b = T.dvectors("a", "b")
+m, n = T.dmatrices("m", "n")
+i = T.ivector("i")
+GIVENS = {
+    a: rng.uniform(0.5, 2.0, 4),
+    b: rng.normal(size=4),
+    m: rng.normal(size=(3, 4)),
+    n: rng.normal(size=(4, 3)),
+    i: np.array([1, -2, 3, 4], dtype="int32"),
+}
+
+
+def specialized(rewritten, expr, inputs=(a, b, m, n, i)):
+    (out,) = rewritten(list(inputs), [expr], specialize, canonicalize, constant_fold)
+    return out
+
+
+@pytest.mark.parametrize(
+    "build, expected",
+    [
+        (lambda: a**2, "sqr(a)"),
+        (lambda: a**0.5, "sqrt(a)"),
+        (lambda: a**-1, "(1.0 / a)"),
+        (lambda: a**-0.5, "(1.0 / sqrt(a))"),
+        (lambda: a**1, "a"),
+        (lambda: a**3, "(a * sqr(a))"),
+        (lambda: a**4, "sqr(sqr(a))"),
+        (lambda: a**-2, "(1.0 / sqr(a))"),
+        (lambda: a**2.5, "(a ** 2.5)"),
+        (lambda: i**2, "sqr(i)"),
+        (lambda: a * a, "sqr(a)"),
+    ],
+)
+def test_powers_with_constant_exponents(rewritten, same_values, text, build, expected):
+    expr = build()
+    out = specialized(rewritten, expr)
+    assert text(out) == expected
+    same_values([expr], [out], GIVENS, rtol=1e-14)
+
+
+def test_integers_keep_negative_powers(rewritten, text):
+    assert text(specialized(rewritten, i**-1)) == "(i ** -1)"
+
+
+def test_power_of_zero_keeps_the_shape(rewritten, same_values):
+    expr = a**0
+    out = specialized(rewritten, expr)
+    assert isinstance(out.owner.op, Alloc)
+    same_values([expr], [out], GIVENS)
+
+
+def test_sum_of_squares_is_one_dot(rewritten, same_values):
+    for x, op in ((a, Dot), (m, Tensordot)):
+        expr = T.sum(x**2)
+        out = specialized(rewritten, expr)
+        assert isinstance(out.owner.op, op) and out.owner.inputs == (x, x)
+        same_values([expr], [out], GIVENS, rtol=1e-14)
+    partial = T.sum(m**2, axis=0)
+    assert specialized(rewritten, partial).owner.op.kind == "sum"
+
+
+@pytest.mark.parametrize(
+    "build, expected",
+    [
+        (lambda: T.dot(m.T, b[:3]), "(b[:3] @ m)"),
+        (lambda: T.dot(b[:3], n.T), "(n @ b[:3])"),
+        (lambda: T.dot(m.T, n.T), "(n @ m).T"),
+        (lambda: T.dot(m, a.dimshuffle(0, "x")).dimshuffle(0), "(m @ a)"),
+        (lambda: T.dot(b[:3].dimshuffle("x", 0), m).dimshuffle(1), "(b[:3] @ m)"),
+    ],
+)
+def test_dots_without_transposes(rewritten, same_values, text, build, expected):
+    expr = build()
+    out = specialized(rewritten, expr)
+    assert text(out) == expected
+    same_values([expr], [out], GIVENS, rtol=1e-14)
+
+
+def test_an_outer_product_is_a_broadcast_product(rewritten, same_values, text):
+    expr = T.dot(a.dimshuffle(0, "x"), b.dimshuffle("x", 0))
+    out = specialized(rewritten, expr)
+    assert text(out) == "(a.dimshuffle(0, 'x') * b)"
+    same_values([expr], [out], GIVENS)
+
+
+def test_a_scalar_moves_to_the_smaller_operand_of_a_dot(same_values, text):
+    weights = T.tensor("weights", dtype="float64", shape=(4, 2))
+    data = T.tensor("data", dtype="float64", shape=(500, 4))
+    expr = 0.5 * T.dot(data, weights)
+    (out,) = scale_dot_operands(Graph([data, weights], [expr])).outputs
+    assert text(out) == "(data @ (0.5 * weights))"
+    values = {data: rng.normal(size=(500, 4)), weights: rng.normal(size=(4, 2))}
+    same_values([expr], [out], values)
+    product = T.dot(data, weights)
+    both = Graph([data, weights], [0.5 * product, product])
+    assert product in scale_dot_operands(both).outputs[0].owner.inputs
+
+
+def test_constants_fold_within_limits(rewritten, text):
+    (small,) = rewritten([], [T.exp(T.constant([0.0, 1.0])) * 2.0], constant_fold)
+    np.testing.assert_allclose(small.value, np.exp([0.0, 1.0]) * 2.0)
+    (spread,) = rewritten([], [T.zeros((100,))], constant_fold)
+    assert isinstance(spread.owner.op, Alloc)
+    big = T.constant(np.ones(FOLD_LIMIT + 1))
+    (kept,) = rewritten([], [big * 2.0], constant_fold)
+    assert kept.owner is not None
+    negative_power = T.constant(np.array([2])) ** T.constant(np.array([-1]))
+    (failing,) = rewritten([], [negative_power], constant_fold)
+    assert failing.owner is not None
+
+
+def test_branches_a_constant_condition_never_takes_are_dropped(rewritten, same_values):
+    (then,) = rewritten([a, b], [T.switch(T.constant(True), a, b)], dead_code)
+    assert then is a
+    (other,) = rewritten([a, b], [T.switch(T.constant(np.zeros(4, bool)), a, b)], dead_code)
+    assert other is b
+    (same,) = rewritten([a, b], [T.switch(a > 1, b, b)], dead_code)
+    assert same is b
+    s = T.dscalar("s")
+    widened = T.switch(T.constant(True), s, a)
+    (kept,) = rewritten([s, a], [widened], dead_code)
+    assert kept.owner.op is T.switch
