@@ -5,13 +5,28 @@
 ``compare`` (before and after optimization, side by side).
 """
 
+import importlib
+
 from symgraph.printing.compare import compare
 from symgraph.printing.debugprint import debugprint
-from symgraph.printing.diagram import pydotprint, to_dot, to_networkx
 from symgraph.printing.pprint import pprint
-from symgraph.printing.sympy_form import latex, to_sympy
 
 dprint = debugprint
+
+# networkx and SymPy load on first use of the printers that need them
+_DEFERRED = {
+    "pydotprint": "diagram",
+    "to_dot": "diagram",
+    "to_networkx": "diagram",
+    "latex": "sympy_form",
+    "to_sympy": "sympy_form",
+}
+
+
+def __getattr__(name: str):
+    if name in _DEFERRED:
+        return getattr(importlib.import_module(f"symgraph.printing.{_DEFERRED[name]}"), name)
+    raise AttributeError(f"module 'symgraph.printing' has no attribute {name!r}")
 
 __all__ = [
     "compare",

@@ -17,14 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import sympy
 
 import symgraph.tensor as T
 from symgraph.config import config
 from symgraph.graph.basic import Constant, Variable
+from symgraph.lazy import LazyFunctions
 from symgraph.tensor import special_functions as special
 from symgraph.tensor.type import TensorType, broadcast_shapes
 from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
+
+sympy = LazyFunctions("sympy")
 
 # Python's operator precedences, higher binds tighter; atoms and calls are 100.
 PREC_COMPARE, PREC_OR, PREC_XOR, PREC_AND, PREC_ADD, PREC_MUL, PREC_UNARY, PREC_POW = range(5, 13)

@@ -8,14 +8,14 @@ them as ``special.erf(x)``.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
 
-try:
-    from scipy import special as _scipy_special
-except ImportError:  # pragma: no cover - exercised only without SciPy
-    _scipy_special = None
+from symgraph.lazy import LazyFunctions
+
+_scipy_special = LazyFunctions("scipy.special") if importlib.util.find_spec("scipy") else None
 
 
 def _elementwise(fn):
