@@ -95,6 +95,8 @@ class Rewriter:
 
     def rewrite(self, graph: Graph) -> Graph:
         """``graph`` rebuilt with merged nodes and every applicable rule applied."""
+        for v in graph.inputs:  # an input stays as it is, even one with an owner
+            self.final[v] = v
         _active.append(self)
         try:
             return Graph(graph.inputs, [self.resolve(v) for v in graph.outputs])

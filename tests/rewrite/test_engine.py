@@ -142,3 +142,9 @@ def test_none_leaves_the_graph_alone_and_fast_compile_only_merges_and_folds(rewr
     assert {f.rule.name for f in firings} == {"fold_constants"}
     ops = [str(n.op) for n in merged.apply_nodes]
     assert ops.count("exp") == 1 and "sub" not in ops
+
+
+def test_an_input_with_an_owner_stays_an_input(rewritten):
+    inner = a * 1.0
+    (out,) = rewritten([inner, b], [T.exp(inner) + b], canonicalize)
+    assert out.owner.inputs[0].owner.inputs[0] is inner

@@ -55,7 +55,9 @@ def test_the_seed_matches_its_unoptimized_values_where_those_are_finite():
     rng = np.random.default_rng(1)
     (x, y, w, b), outputs, updates = seed_program(rng)
     fast = theano.function([x, y], list(outputs), updates=updates)
-    plain = theano.function([x, y], list(outputs), updates=updates, mode=theano.Mode(optimizer=None))
+    plain = theano.function(
+        [x, y], list(outputs), updates=updates, mode=theano.Mode(optimizer=None)
+    )
     data = rng.normal(size=(N, FEATS)) * 0.02, rng.integers(0, 2, N).astype("float64")
     start = w.get_value(), b.get_value()
     prediction, xent = fast(*data)

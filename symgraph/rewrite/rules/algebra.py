@@ -1,39 +1,26 @@
-"""Sums and products as flat lists: the algebra that canonicalize and stabilize share.
+"""Plans: the one canonical chain for a sum or a product, compared with the graph or built.
 
-A chain of ``add``/``sub``/``neg`` nodes is read as a ``Sum``: signed terms and
-one constant. A chain of ``mul``/``true_div``/``neg`` nodes is read as a
-``Product``: numerator and denominator factors and one constant. Rules edit
-these lists (cancel, combine, recognize) and ``build`` turns them back into the
-one canonical chain, so a form that is already canonical is left alone.
-
-Only nodes of the root's dtype are flattened, so reordering never changes the
-dtype an intermediate result is computed in; Theano's convention that a
-dimension of unknown size is not 1 decides when a term may be dropped.
+``sum_plan`` and ``product_plan`` turn a form (``forms.py``) back into a
+nested tuple ``(op, left, right)`` of variables and constant arrays; ``same``
+tells whether the graph already is that chain, ``realize`` builds it when it
+is not. Theano's convention that a dimension of unknown size is not 1 decides
+when a term may be dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from symgraph.graph.basic import Constant, Variable
-from symgraph.tensor.elemwise import add, cast, exp, mul, neg, sub, true_div
-from symgraph.tensor.shape import Alloc, DimShuffle, Shape
+from symgraph.graph.basic import Variable
+from symgraph.rewrite.rules.forms import Product, Sum, broadcast_source, numeric_constant, read_sum
+from symgraph.tensor.elemwise import add, cast, mul, neg, sub, true_div
+from symgraph.tensor.shape import Alloc, Shape
 from symgraph.tensor.type import broadcast_shapes
 from symgraph.tensor.variable import constant
 
 Shape_ = tuple[int | None, ...]
-
-
-def numeric_constant(v: Variable) -> np.ndarray | None:
-    """The value of a number-valued constant (not strings or objects), else None."""
-    if isinstance(v, Constant):
-        value = np.asarray(v.value)
-        if value.dtype.kind in "biufc":
-            return value
-    return None
 
 
 def covers(shapes: Sequence[Shape_], out: Shape_) -> bool:
@@ -55,26 +42,6 @@ def shape_of(v: Variable | np.ndarray) -> Shape_:
     return v.type.shape if isinstance(v, Variable) else v.shape
 
 
-def broadcast_source(v: Variable) -> Variable | None:
-    """What an elementwise consumer may read instead of ``v``: the value an Alloc fills
-    with, or the input of a DimShuffle that only adds leading broadcastable axes."""
-    node = v.owner
-    if node is None:
-        return None
-    if isinstance(node.op, Alloc) and node.inputs[0].dtype == v.dtype:
-        return node.inputs[0]
-    if isinstance(node.op, DimShuffle):
-        order = node.op.order
-        lead = len(order) - node.op.ndim_in
-        if (
-            lead > 0
-            and all(d == "x" for d in order[:lead])
-            and order[lead:] == tuple(range(node.op.ndim_in))
-        ):
-            return node.inputs[0]
-    return None
-
-
 def absorb_broadcasts(leaves: list, out: Shape_) -> list:
     """``leaves`` with each Alloc/leading-axis DimShuffle replaced by its source while the
     leaves together still broadcast to ``out`` (constants lose leading size-1 axes too)."""
@@ -92,66 +59,6 @@ def absorb_broadcasts(leaves: list, out: Shape_) -> list:
                 break
             leaves[i] = leaf = source
     return leaves
-
-
-# -- sums --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Sum:
-    """``sum(sign * term) + constant``; ``constant`` is None when there is none."""
-
-    dtype: str
-    terms: list[tuple[Variable, int]] = field(default_factory=list)
-    constant: np.ndarray | None = None
-
-    def add_constant(self, value: np.ndarray, sign: int) -> None:
-        with np.errstate(all="ignore"):
-            value = np.asarray(value).astype(self.dtype) * sign
-            self.constant = np.asarray(value if self.constant is None else self.constant + value)
-
-
-def flattenable(v: Variable, ops: tuple, dtype: str) -> bool:
-    node = v.owner
-    return node is not None and node.op in ops and v.dtype == dtype
-
-
-def read_sum(var: Variable) -> Sum:
-    """``var`` as a Sum, flattening add/sub/neg nodes of its dtype."""
-    form = Sum(var.dtype)
-    stack = [(var, 1)]
-    while stack:
-        v, sign = stack.pop()
-        value = numeric_constant(v)
-        if value is not None:
-            form.add_constant(value, sign)
-        elif flattenable(v, (add, sub, neg), form.dtype):
-            node = v.owner
-            if node.op is neg:
-                stack.append((node.inputs[0], -sign))
-            else:
-                a, b = node.inputs
-                stack.append((b, -sign if node.op is sub else sign))
-                stack.append((a, sign))
-        else:
-            form.terms.append((v, sign))
-    return form
-
-
-def cancel_terms(form: Sum) -> list[Variable]:
-    """Remove pairs ``+t`` and ``-t``; returns the removed variables."""
-    kept: list[tuple[Variable, int]] = []
-    removed = []
-    for v, sign in form.terms:
-        for i, (w, s) in enumerate(kept):
-            if w is v and s == -sign:
-                del kept[i]
-                removed.append(v)
-                break
-        else:
-            kept.append((v, sign))
-    form.terms = kept
-    return removed
 
 
 def is_zero(value: np.ndarray | None) -> bool:
@@ -212,60 +119,6 @@ def sum_plan(form: Sum, out: Shape_):
 
 
 # -- products ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Product:
-    """``constant * prod(numerators) / prod(denominators)``."""
-
-    dtype: str
-    numerators: list[Variable] = field(default_factory=list)
-    denominators: list[Variable] = field(default_factory=list)
-    constant: np.ndarray | None = None
-
-    def scale(self, value: np.ndarray, power: int) -> None:
-        with np.errstate(all="ignore"):
-            value = np.asarray(value).astype(self.dtype)
-            if power < 0:
-                value = np.asarray(1, dtype=self.dtype) / value
-            self.constant = np.asarray(value if self.constant is None else self.constant * value)
-
-
-def read_product(var: Variable) -> Product:
-    """``var`` as a Product, flattening mul/neg (and true_div for floats) nodes of its dtype."""
-    form = Product(var.dtype)
-    ops = (mul, neg, true_div) if var.dtype[0] in "fc" else (mul, neg)
-    stack = [(var, 1)]
-    while stack:
-        v, power = stack.pop()
-        value = numeric_constant(v)
-        if value is not None and (power > 0 or np.all(value != 0)):
-            form.scale(value, power)
-        elif flattenable(v, ops, form.dtype):
-            node = v.owner
-            if node.op is neg:
-                form.scale(np.asarray(-1), 1)
-                stack.append((node.inputs[0], power))
-            else:
-                a, b = node.inputs
-                stack.append((b, -power if node.op is true_div else power))
-                stack.append((a, power))
-        else:
-            (form.numerators if power > 0 else form.denominators).append(v)
-    return form
-
-
-def cancel_factors(form: Product) -> list[Variable]:
-    """Remove factors found both above and below the line; returns the removed variables."""
-    removed = []
-    for v in list(form.denominators):
-        for i, w in enumerate(form.numerators):
-            if w is v:
-                del form.numerators[i]
-                form.denominators.remove(v)
-                removed.append(v)
-                break
-    return removed
 
 
 def product_plan(form: Product, out: Shape_):
@@ -409,8 +262,3 @@ def is_negation(a: Variable, b: Variable) -> bool:
     ca = np.zeros(()) if sa.constant is None else sa.constant
     cb = np.zeros(()) if sb.constant is None else sb.constant
     return bool(np.all(ca == -cb))
-
-
-def exp_argument(v: Variable) -> Variable | None:
-    """``u`` when ``v`` is ``exp(u)``."""
-    return v.owner.inputs[0] if v.owner is not None and v.owner.op is exp else None

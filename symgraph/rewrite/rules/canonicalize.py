@@ -11,17 +11,15 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.rewrite.pattern import EVERY_OP, RuleSet, pvars
-from symgraph.rewrite.rules.algebra import (
+from symgraph.rewrite.rules.algebra import covers, mixed_dtypes, product_plan, realize, sum_plan
+from symgraph.rewrite.rules.forms import (
     broadcast_source,
     cancel_factors,
     cancel_terms,
-    covers,
-    mixed_dtypes,
-    product_plan,
+    extends_canonical_product,
+    extends_canonical_sum,
     read_product,
     read_sum,
-    realize,
-    sum_plan,
 )
 from symgraph.tensor.elemwise import Cast, Elemwise, add, exp, log, mul, neg, sub, true_div
 from symgraph.tensor.reduction import Reduce
@@ -46,7 +44,7 @@ def drop_forward_identity(node):
 def canonical_sum(node):
     """``a + (b - (c - 1)) + 2 -> a + b - c + 3``; ``x - x -> 0``; ``-(-x) -> x``."""
     out = node.outputs[0]
-    if out.dtype[0] not in "ifc":
+    if out.dtype[0] not in "ifc" or extends_canonical_sum(node):
         return None
     form = read_sum(out)
     if mixed_dtypes([v for v, _ in form.terms], out.dtype):
@@ -60,7 +58,7 @@ def canonical_sum(node):
 def canonical_product(node):
     """``(2 * a) / (b / a) * -3 -> -(a * a * 6 / b)``; ``x / x -> 1``; ``x * 0 -> 0``."""
     out = node.outputs[0]
-    if out.dtype[0] not in "ifc":
+    if out.dtype[0] not in "ifc" or extends_canonical_product(node):
         return None
     form = read_product(out)
     factors = form.numerators + form.denominators

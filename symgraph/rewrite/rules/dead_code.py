@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from symgraph.rewrite.pattern import RuleSet
-from symgraph.rewrite.rules.algebra import covers, numeric_constant
+from symgraph.rewrite.rules.algebra import covers
+from symgraph.rewrite.rules.forms import numeric_constant
 from symgraph.tensor.elemwise import cast, switch
 
 dead_code = RuleSet("dead_code")

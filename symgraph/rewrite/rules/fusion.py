@@ -47,7 +47,11 @@ def _literal(node: Apply, v: Variable):
         return None
     if any(w is not v and w.dtype != value.dtype for w in node.inputs):
         return None
-    return ("literal", value.item(), str(value.dtype))
+    number = value.item()
+    if value.dtype.kind == "f" and value.dtype.itemsize < 8:
+        # the shortest text that rounds back to this float32: 0.1, not 0.10000000149011612
+        number = float(str(value[()]))
+    return ("literal", number, str(value.dtype))
 
 
 def _program(root: Apply, group: dict[Apply, Apply]) -> tuple[list, list[Variable]]:

@@ -15,7 +15,8 @@ from symgraph.graph.basic import Apply, Variable, building_at
 from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.engine import Firing
 from symgraph.rewrite.pattern import Rule, RuleSet, pvars
-from symgraph.rewrite.rules.algebra import covers, numeric_constant
+from symgraph.rewrite.rules.algebra import covers
+from symgraph.rewrite.rules.forms import numeric_constant
 from symgraph.tensor.dot import Dot, Tensordot
 from symgraph.tensor.elemwise import cast, mul, pow, sqrt, square, true_div
 from symgraph.tensor.reduction import Reduce

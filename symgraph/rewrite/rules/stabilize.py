@@ -8,27 +8,34 @@ algebraically instead of multiplying ``inf`` by ``0``.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from symgraph.rewrite.engine import resolved
 from symgraph.rewrite.pattern import RuleSet, any_op, bind, pvars
 from symgraph.rewrite.rules.algebra import (
-    Product,
     build,
-    cancel_factors,
     covers,
-    exp_argument,
     is_negation,
     is_one,
     is_zero,
     mixed_dtypes,
     negate,
-    numeric_constant,
     product_plan,
-    read_product,
-    read_sum,
     realize,
     sum_plan,
+)
+from symgraph.rewrite.rules.forms import (
+    Product,
+    cancel_factors,
+    exp_argument,
+    factor_kind,
+    numeric_constant,
+    product_extension,
+    read_product,
+    read_sum,
+    sum_extension,
 )
 from symgraph.tensor.elemwise import (
     add,
@@ -129,7 +136,8 @@ stabilize.add(log(bind("total", any_op(Reduce, kind="sum")(exp(x)))), logsumexp,
 def one_minus_sigmoid(node):
     """``k - sigmoid(x) -> sigmoid(-x) + (k - 1)``, inside any sum."""
     out = node.outputs[0]
-    if out.dtype[0] != "f":
+    extension = sum_extension(node)
+    if out.dtype[0] != "f" or (extension is not None and not _is_sigmoid(extension[1])):
         return None
     form = read_sum(out)
     const = form.constant
@@ -151,11 +159,20 @@ def logistic_gradient(node):
     out = node.outputs[0]
     if out.dtype[0] != "f":
         return None
+    extension = sum_extension(node)
+    if extension is not None and not _sigmoids(read_product(extension[1]).numerators):
+        return None
     form = read_sum(out)
-    products = [read_product(term) for term, _ in form.terms]
-    for i, (_, sign) in enumerate(form.terms):
-        for j, (_, other_sign) in enumerate(form.terms):
-            pair = None if sign == other_sign else _logistic_pair(products[i], products[j])
+    candidates = [
+        (i, read_product(term))
+        for i, (term, _) in enumerate(form.terms)
+        if term.owner is not None and term.owner.op in (mul, true_div, neg)
+    ]
+    candidates = [(i, p) for i, p in candidates if _sigmoids(p.numerators)]
+    for i, first in candidates:
+        for j, second in candidates:
+            sign, other_sign = form.terms[i][1], form.terms[j][1]
+            pair = None if sign == other_sign else _logistic_pair(first, second)
             if pair is None:
                 continue
             rest, probability, target = pair
@@ -188,7 +205,7 @@ def _logistic_pair(first, second):
 
 
 def _sigmoids(factors):
-    return [f for f in factors if f.owner is not None and f.owner.op is sigmoid]
+    return [f for f in factors if _is_sigmoid(f)]
 
 
 def _without(form, factor):
@@ -198,24 +215,14 @@ def _without(form, factor):
 
 
 def _same_product(a, b) -> bool:
-    """The same factors (as a multiset of variables) and the same constant."""
-
-    def same_factors(xs, ys):
-        ys = list(ys)
-        for x in xs:
-            match = next((k for k, y in enumerate(ys) if y is x), None)
-            if match is None:
-                return False
-            del ys[match]
-        return not ys
-
-    constants = (a.constant is None) == (b.constant is None) and (
+    """The same factors (as multisets of variables) and the same constant."""
+    same_constant = (a.constant is None) == (b.constant is None) and (
         a.constant is None or bool(np.array_equal(a.constant, b.constant))
     )
     return (
-        constants
-        and same_factors(a.numerators, b.numerators)
-        and same_factors(a.denominators, b.denominators)
+        same_constant
+        and Counter(map(id, a.numerators)) == Counter(map(id, b.numerators))
+        and Counter(map(id, a.denominators)) == Counter(map(id, b.denominators))
     )
 
 
@@ -226,7 +233,8 @@ def sigmoid_algebra(node):
     """``1 / (1 + exp(u)) -> sigmoid(-u)``; ``exp(a) * sigmoid(-a) -> sigmoid(a)``; and
     ``(p / s + q) * s * r -> p * r + q * s * r`` when that cancels every denominator."""
     out = node.outputs[0]
-    if out.dtype[0] != "f":
+    extension = product_extension(node)
+    if out.dtype[0] != "f" or (extension is not None and _plain(*extension)):
         return None
     form = read_product(out)
     if mixed_dtypes(form.numerators + form.denominators, out.dtype):
@@ -236,6 +244,21 @@ def sigmoid_algebra(node):
         removed = cancel_factors(form)
         return realize(product_plan(form, out.type.shape), out, removed)
     return distribute_to_cancel(form, out)
+
+
+def _is_sigmoid(v) -> bool:
+    return v.owner is not None and v.owner.op is sigmoid
+
+
+def _plain(chain, leaf, power) -> bool:
+    """True when appending ``leaf`` to a product that matched nothing cannot make it match:
+    an exp needs a sigmoid beside it, a sigmoid an exp, and a sum factor may lose a
+    denominator to any new factor."""
+    if "sum" in chain.kinds:
+        return False
+    kind = factor_kind(leaf) if power > 0 else ("sum" if one_plus_exp(leaf) is not None else None)
+    partner = {"exp": "sigmoid", "sigmoid": "exp"}.get(kind)
+    return kind != "sum" and (partner is None or partner not in chain.kinds)
 
 
 def one_plus_exp(v):
@@ -263,22 +286,26 @@ def recognize_sigmoids(form) -> bool:
 
 def merge_exp_with_sigmoid(form) -> bool:
     """``exp(a) * sigmoid(-a) -> sigmoid(a)`` and ``(1 + exp(a)) * sigmoid(-a) -> 1``."""
+    sigmoids = _sigmoids(form.numerators)
     changed = False
-    for e in list(form.numerators):
+    for e in list(form.numerators) if sigmoids else ():
         a = exp_argument(e)
         one_plus = a is None
         if one_plus:
             a = one_plus_exp(e)
-        if a is None:
+        match = (
+            None
+            if a is None
+            else next((s for s in sigmoids if is_negation(a, s.owner.inputs[0])), None)
+        )
+        if match is None:
             continue
-        for s in form.numerators:
-            if s.owner is not None and s.owner.op is sigmoid and is_negation(a, s.owner.inputs[0]):
-                form.numerators.remove(e)
-                form.numerators.remove(s)
-                if not one_plus:
-                    form.numerators.append(resolved(sigmoid(a)))
-                changed = True
-                break
+        sigmoids.remove(match)
+        form.numerators.remove(e)
+        form.numerators.remove(match)
+        if not one_plus:
+            form.numerators.append(resolved(sigmoid(a)))
+        changed = True
     return changed
 
 
