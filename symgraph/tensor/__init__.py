@@ -64,7 +64,7 @@ from symgraph.tensor.elemwise import (
     sinh,
     softplus,
     sqrt,
-    square,
+    sqr,
     sub,
     switch,
     tan,
@@ -137,7 +137,7 @@ from symgraph.tensor.constructors import CONSTRUCTORS, tensor
 globals().update(CONSTRUCTORS)
 
 # Theano's other spellings of the same functions
-sqr = square
+square = sqr
 sign = sgn
 where = switch
 divide = true_div

@@ -212,7 +212,7 @@ pow = _row(
 )
 abs = _row("abs", 1, "np.abs({0})", np.abs, lambda x, z, g: (g * sgn(x),), sympy.Abs)
 sgn = _row("sgn", 1, "np.sign({0})", np.sign, None, sympy.sign)
-square = _row("sqr", 1, "np.square({0})", np.square, lambda x, z, g: (g * 2 * x,), lambda a: a**2)
+sqr = _row("sqr", 1, "np.square({0})", np.square, lambda x, z, g: (g * 2 * x,), lambda a: a**2)
 sqrt = _row("sqrt", 1, "np.sqrt({0})", np.sqrt, lambda x, z, g: (g * 0.5 / z,), sympy.sqrt)
 maximum = _row(
     "maximum",

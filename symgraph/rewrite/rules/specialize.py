@@ -18,7 +18,7 @@ from symgraph.rewrite.pattern import Rule, RuleSet, pvars
 from symgraph.rewrite.rules.algebra import covers
 from symgraph.rewrite.rules.forms import numeric_constant
 from symgraph.tensor.dot import Dot, Tensordot
-from symgraph.tensor.elemwise import cast, mul, pow, sqrt, square, true_div
+from symgraph.tensor.elemwise import cast, mul, pow, sqr, sqrt, true_div
 from symgraph.tensor.reduction import Reduce
 from symgraph.tensor.shape import Alloc, DimShuffle, Shape, dimshuffle
 from symgraph.tensor.variable import constant
@@ -27,7 +27,7 @@ specialize = RuleSet("specialize")
 x = pvars("x")
 
 # x * x is one pass over x with np.square instead of two reads.
-specialize.add(x * x, lambda x: square(x), name="square_of_self_product")
+specialize.add(x * x, lambda x: sqr(x), name="square_of_self_product")
 
 
 def _power_by_multiplication(x, k: int):
@@ -38,7 +38,7 @@ def _power_by_multiplication(x, k: int):
             result = base if result is None else mul(result, base)
         k >>= 1
         if k:
-            base = square(base)
+            base = sqr(base)
     return result
 
 
@@ -73,7 +73,7 @@ def sum_of_squares_as_dot(node):
     op, (inner,) = node.op, node.inputs
     if op.kind != "sum" or op.keepdims or op.dtype not in (None, inner.dtype):
         return None
-    if inner.owner is None or inner.owner.op is not square or inner.dtype[0] != "f":
+    if inner.owner is None or inner.owner.op is not sqr or inner.dtype[0] != "f":
         return None
     (x,) = inner.owner.inputs
     if x.dtype != inner.dtype or x.ndim == 0 or op.axes != tuple(range(x.ndim)):
