@@ -11,7 +11,7 @@ for an elementwise node whose input buffer is dead:
 * and the same for a unary function: ``np.sqrt(a)`` against ``np.sqrt(a, out=a)``.
 
 Prints the time of each in-place form relative to allocating (below 1: in
-place is faster). ``memory.MIN_INPLACE_SIZE`` is the smallest size where the
+place is faster). ``inplace.MIN_INPLACE_SIZE`` is the smallest size where the
 in-place forms stop losing.
 """
 
@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from symgraph.compile.memory import MIN_INPLACE_SIZE  # noqa: E402
+from symgraph.compile.inplace import MIN_INPLACE_SIZE  # noqa: E402
 
 SIZES = [0, 1, 2, 16, 256, 4096, 65536, 1 << 20]
 #: each in-place form, and the allocating statement it replaces
@@ -66,7 +66,7 @@ def table() -> list[str]:
 def main() -> None:
     print(f"numpy {np.__version__}; time of the in-place form / time of allocating\n")
     print("\n".join(table()))
-    print(f"\nmemory.MIN_INPLACE_SIZE = {MIN_INPLACE_SIZE} (0-d values are never written in place)")
+    print(f"\nMIN_INPLACE_SIZE = {MIN_INPLACE_SIZE} (0-d values are never written in place)")
 
 
 if __name__ == "__main__":

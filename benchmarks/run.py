@@ -3,23 +3,39 @@
     python benchmarks/run.py            # about a minute
     python benchmarks/run.py --quick    # fewer repeats, for a smoke test
 
-Prints one Markdown table: CPU time per call (best of several repeats), the ratio
-ours / hand-written, the time ``function()`` takes (graph already built), the
-peak memory one call allocates (``tracemalloc``, which sees NumPy's buffers),
-and the largest difference between the two implementations' updated weights
-after one step (they compute the same thing).
+Prints one Markdown table: CPU time per call (best of several loops), the
+ratio ours / hand-written, the time ``function()`` takes (graph already
+built), the peak memory one call allocates (``tracemalloc``, which sees
+NumPy's buffers), the page faults one call takes, and the largest difference
+between the two implementations' updated weights after one step (they
+compute the same thing).
 
 Rows: the seed logistic-regression step (N=400, 784 features, float64), a
 784-256-10 ReLU/softmax MLP step on the same N, and the per-call overhead of a
 compiled scalar ``x + y`` (against the bare NumPy addition it runs). BLAS runs
 on one thread unless ``OPENBLAS_NUM_THREADS`` says otherwise, so the timings
 compare the Python around the matrix products, not thread scheduling.
+
+How the comparison is kept fair on a shared machine:
+
+* the two sides alternate, one loop of each per round, and the ratio is the
+  median over rounds of ours / hand, so load that comes and goes affects
+  both alike (the times shown are each side's best loop);
+* every row runs in a fresh process. glibc's allocator returns freed memory
+  of large arrays to the system or keeps it depending on what the process
+  allocated before, and an array in fresh memory costs a page fault per 4 KiB
+  (a step of the MLP takes about 1,350 of them written by hand, some 1 ms of
+  its 9): measured one after another in one process, a row's hand-written
+  time moved by a third with the row before it. The page-fault columns show
+  what each side pays.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
 import sys
 import time
 import timeit
@@ -42,24 +58,39 @@ N, FEATS, HIDDEN, CLASSES = 400, 784, 256, 10
 
 
 def paired_times(
-    ours: Callable[[], object], hand: Callable[[], object], repeat: int, budget: float = 0.1
-) -> tuple[float, float]:
-    """CPU seconds per call of each: the best of ``repeat`` loops of about ``budget`` seconds.
+    ours: Callable[[], object], hand: Callable[[], object], repeat: int, budget: float = 0.05
+) -> tuple[float, float, float]:
+    """CPU seconds per call of each (best loop), and the median over rounds of ours / hand.
 
+    Each round runs one loop of about ``budget`` seconds of each, back to back.
     Process CPU time (BLAS runs on this thread) leaves out the time other
-    processes take the CPU, and the loops alternate, so load affects both alike.
+    processes take the CPU; what they do to the caches shows in both loops of a
+    round alike, which the median of the per-round ratios keeps out.
     """
     counts = []
     for call in (ours, hand):
         call()
         once = timeit.timeit(call, number=1, timer=time.process_time)
         counts.append(max(1, int(budget / max(once, 1e-6))))
-    best = [float("inf"), float("inf")]
+    rounds: list[tuple[float, float]] = []
     for _ in range(repeat):
-        for k, call in enumerate((ours, hand)):
-            seconds = timeit.timeit(call, number=counts[k], timer=time.process_time)
-            best[k] = min(best[k], seconds / counts[k])
-    return best[0], best[1]
+        rounds.append(
+            tuple(
+                timeit.timeit(call, number=count, timer=time.process_time) / count
+                for call, count in zip((ours, hand), counts)
+            )
+        )
+    ratios = sorted(o / h for o, h in rounds)
+    return min(o for o, _ in rounds), min(h for _, h in rounds), ratios[len(ratios) // 2]
+
+
+def page_faults(call: Callable[[], object], number: int = 5) -> float:
+    """Minor page faults per call (fresh memory the system maps in), after a first call."""
+    call()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(number):
+        call()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / number
 
 
 def peak_bytes(call: Callable[[], object]) -> int:
@@ -181,15 +212,26 @@ def mlp_by_hand(x: np.ndarray, y: np.ndarray, w1, b1, w2, b2) -> float:
 # -- rows ------------------------------------------------------------------------------------
 
 
-def row(name, ours, hand, compile_s, peak_ours, peak_hand, diff) -> str:
-    mb = 1 / 2**20
+HEADER = [
+    "| benchmark | ours us/call | hand us/call | ours/hand | compile ms | peak MB ours "
+    "| peak MB hand | page faults ours | page faults hand | max weight diff |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+]
+
+
+def row(name, ours, hand, compile_s, diff) -> str:
+    """A table row: ``ours`` and ``hand`` are the zero-argument calls being compared."""
+    best_ours, best_hand, ratio = paired_times(ours, hand, REPEAT)
+    peaks = peak_bytes(ours) / 2**20, peak_bytes(hand) / 2**20
+    faults = page_faults(ours), page_faults(hand)
     return (
-        f"| {name} | {ours * 1e6:,.1f} | {hand * 1e6:,.1f} | {ours / hand:.2f} | "
-        f"{compile_s * 1e3:.1f} | {peak_ours * mb:.2f} | {peak_hand * mb:.2f} | {diff:.1e} |"
+        f"| {name} | {best_ours * 1e6:,.1f} | {best_hand * 1e6:,.1f} | {ratio:.2f} | "
+        f"{compile_s * 1e3:.1f} | {peaks[0]:.2f} | {peaks[1]:.2f} | {faults[0]:,.0f} | "
+        f"{faults[1]:,.0f} | {diff:.1e} |"
     )
 
 
-def bench_logreg(repeat: int, mode, label: str) -> str:
+def bench_logreg(mode, label: str) -> str:
     x, y, w0 = logreg_data()
     train, build, w = logreg_compiled(w0.copy(), mode)
     w_hand, b_hand = w0.copy(), np.zeros(())
@@ -197,17 +239,16 @@ def bench_logreg(repeat: int, mode, label: str) -> str:
     train(x, y)
     diff = float(np.abs(w.get_value() - w_hand).max())
     hand_w, hand_b = w0.copy(), np.zeros(())
-    ours, hand = paired_times(
-        lambda: train(x, y), lambda: logreg_by_hand(x, y, hand_w, hand_b), repeat
+    return row(
+        label,
+        lambda: train(x, y),
+        lambda: logreg_by_hand(x, y, hand_w, hand_b),
+        compile_seconds(build),
+        diff,
     )
-    peaks = (
-        peak_bytes(lambda: train(x, y)),
-        peak_bytes(lambda: logreg_by_hand(x, y, hand_w, hand_b)),
-    )
-    return row(label, ours, hand, compile_seconds(build), *peaks, diff)
 
 
-def bench_mlp(repeat: int, mode, label: str) -> str:
+def bench_mlp(mode, label: str) -> str:
     x, y, values = mlp_data()
     train, build, params = mlp_compiled([v.copy() for v in values], mode)
     by_hand = [v.copy() for v in values]
@@ -215,48 +256,78 @@ def bench_mlp(repeat: int, mode, label: str) -> str:
     train(x, y)
     diff = max(float(np.abs(p.get_value() - h).max()) for p, h in zip(params, by_hand))
     hand_params = [v.copy() for v in values]
-    ours, hand = paired_times(lambda: train(x, y), lambda: mlp_by_hand(x, y, *hand_params), repeat)
-    peaks = peak_bytes(lambda: train(x, y)), peak_bytes(lambda: mlp_by_hand(x, y, *hand_params))
-    return row(label, ours, hand, compile_seconds(build), *peaks, diff)
+    return row(
+        label,
+        lambda: train(x, y),
+        lambda: mlp_by_hand(x, y, *hand_params),
+        compile_seconds(build),
+        diff,
+    )
 
 
-def bench_scalar(repeat: int) -> list[str]:
+def bench_scalar(label: str) -> str:
     x, y = T.dscalars("x", "y")
     f = theano.function([x, y], x + y)
     a, b = np.array(2.0), np.array(3.0)
     compile_s = compile_seconds(lambda: theano.function([x, y], x + y))
-    rows = []
-    for label, args in [("arrays", (a, b)), ("Python floats", (2.0, 3.0))]:
-        ours, hand = paired_times(lambda args=args: f(*args), lambda: a + b, repeat)
-        rows.append(row(f"scalar `x + y` call, {label}", ours, hand, compile_s, 0, 0, 0.0))
-    return rows
+    args = (a, b) if label == "arrays" else (2.0, 3.0)
+    return row(f"scalar `x + y` call, {label}", lambda: f(*args), lambda: a + b, compile_s, 0.0)
+
+
+#: each row's name and how to measure it, in the order of the table
+ROWS = {
+    "logreg": lambda: bench_logreg(None, "logistic regression step (FAST_RUN)"),
+    "logreg-fast-compile": lambda: bench_logreg(
+        "FAST_COMPILE", "logistic regression step (FAST_COMPILE)"
+    ),
+    "logreg-no-inplace": lambda: bench_logreg(
+        theano.Mode(inplace=False), "logistic regression step (FAST_RUN, no in-place)"
+    ),
+    "mlp": lambda: bench_mlp(None, "MLP 784-256-10 step (FAST_RUN)"),
+    "mlp-fast-compile": lambda: bench_mlp("FAST_COMPILE", "MLP 784-256-10 step (FAST_COMPILE)"),
+    "mlp-no-inplace": lambda: bench_mlp(
+        theano.Mode(inplace=False), "MLP 784-256-10 step (FAST_RUN, no in-place)"
+    ),
+    "scalar-arrays": lambda: bench_scalar("arrays"),
+    "scalar-floats": lambda: bench_scalar("Python floats"),
+}
+
+#: rounds per row (``--quick`` and ``table(repeat)`` change it)
+REPEAT = 30
 
 
 def table(repeat: int) -> list[str]:
-    """The benchmark table, one Markdown row per measurement."""
-    warnings.simplefilter("ignore", RuntimeWarning)  # saturated sigmoids in the seed data
-    no_inplace = theano.Mode(inplace=False)
-    rows = [
-        "| benchmark | ours us/call | hand us/call | ours/hand | compile ms | "
-        "peak MB ours | peak MB hand | max weight diff |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-        bench_logreg(repeat, None, "logistic regression step (FAST_RUN)"),
-        bench_logreg(repeat, "FAST_COMPILE", "logistic regression step (FAST_COMPILE)"),
-        bench_logreg(repeat, no_inplace, "logistic regression step (FAST_RUN, no in-place)"),
-        bench_mlp(repeat, None, "MLP 784-256-10 step (FAST_RUN)"),
-        bench_mlp(repeat, "FAST_COMPILE", "MLP 784-256-10 step (FAST_COMPILE)"),
-        bench_mlp(repeat, no_inplace, "MLP 784-256-10 step (FAST_RUN, no in-place)"),
-    ]
-    return rows + bench_scalar(repeat)
+    """The benchmark table, one Markdown row per measurement, each row in a fresh process."""
+    rows = list(HEADER)
+    for name in ROWS:
+        command = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--row",
+            name,
+            "--repeat",
+            str(repeat),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        rows.append(done.stdout.strip())
+    return rows
 
 
 def main() -> None:
+    global REPEAT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument("--repeat", type=int, help="rounds per row")
+    parser.add_argument("--row", choices=list(ROWS), help="measure one row (in this process)")
     args = parser.parse_args()
+    REPEAT = args.repeat or (8 if args.quick else REPEAT)
+    if args.row:
+        warnings.simplefilter("ignore", RuntimeWarning)  # saturated sigmoids in hand-written code
+        print(ROWS[args.row]())
+        return
     threads = os.environ["OPENBLAS_NUM_THREADS"]
     print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, {threads} BLAS thread(s)\n")
-    print("\n".join(table(3 if args.quick else 15)))
+    print("\n".join(table(REPEAT)))
 
 
 if __name__ == "__main__":

@@ -11,17 +11,46 @@ from collections.abc import Callable
 from typing import Any
 
 
+class LazyFunction:
+    """``module.name``, looked up when first called and kept: later calls cost one indirection.
+
+    Generated code calls these per array operation (``special.erf(x)``), so
+    the import machinery must not run on every call.
+    """
+
+    __slots__ = ("_module", "_name", "_target", "__name__", "__qualname__")
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module = module
+        self._name = name
+        self._target: Callable[..., Any] | None = None
+        self.__name__ = self.__qualname__ = name
+
+    def resolve(self) -> Callable[..., Any]:
+        """The function itself, importing its module if that has not happened yet."""
+        if self._target is None:
+            self._target = getattr(importlib.import_module(self._module), self._name)
+        return self._target
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        target = self._target
+        if target is None:
+            target = self.resolve()
+        return target(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<lazy {self._module}.{self._name}>"
+
+
 class LazyFunctions:
     """``LazyFunctions("sympy").exp`` is a function that imports SymPy when it is called."""
 
     def __init__(self, module: str) -> None:
         self._module = module
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        module = self._module
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return getattr(importlib.import_module(module), name)(*args, **kwargs)
-
-        call.__name__ = call.__qualname__ = name
-        return call
+    def __getattr__(self, name: str) -> LazyFunction:
+        if name.startswith("__"):  # copy, pickle and friends probe for dunders
+            raise AttributeError(name)
+        function = LazyFunction(self._module, name)
+        setattr(self, name, function)  # the next lookup finds it without __getattr__
+        return function

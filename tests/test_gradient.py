@@ -34,7 +34,7 @@ RNG = np.random.default_rng(7)
 
 
 def vector(name: str, n: int) -> T.TensorVariable:
-    """A float64 vector of static length ``n`` (jacobian and hessian need it)."""
+    """A float64 vector of static length ``n``."""
     return T.tensor(name, dtype="float64", shape=(n,))
 
 
@@ -274,10 +274,18 @@ def test_jacobian_with_respect_to_a_matrix():
     np.testing.assert_array_equal(jac[1], [[0, 0, 0], v])
 
 
-def test_jacobian_needs_a_static_length_and_a_vector():
+def test_jacobian_of_a_symbolic_length_loops_with_scan():
     x = T.dvector("x")
-    with pytest.raises(NotImplementedError, match="static shape"):
-        jacobian(x**2, x)
+    value = np.array([0.1, -0.2, 0.3, 0.5])
+    y = T.exp(x) * x.sum()
+    expected = np.diag(np.exp(value) * value.sum()) + np.exp(value)[:, None]
+    np.testing.assert_allclose(jacobian(y, x).eval({x: value}), expected, rtol=1e-12)
+    assert any(type(n.op).__name__ == "Scan" for n in toposort([jacobian(y, x)]))
+    h = hessian((x**3).sum() * x.sum(), x).eval({x: value})
+    expected_h = (
+        np.diag(6 * value * value.sum()) + 3 * value[:, None] ** 2 + 3 * value[None, :] ** 2
+    )
+    np.testing.assert_allclose(h, expected_h, rtol=1e-12)
     with pytest.raises(TypeError, match="vector"):
         jacobian(T.outer(x, x), x)
 

@@ -26,13 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from symgraph.compile.memory import (
-    Plan,
-    alias_input,
-    augmented_operator,
-    ufunc_call,
-    ufunc_path,
-)
+from symgraph.compile.inplace import Chains, chain_calls, root_expression
+from symgraph.compile.memory import Plan, alias_input
 from symgraph.compile.shared import SharedVariable, filter_value
 from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.fgraph import Graph
@@ -200,10 +195,10 @@ class _Body:
         if alias is not None:
             self.names[node.outputs[0]] = names[alias]
             return
-        target = self.plan.inplace.get(node)
-        info = LineInfo("node", node, tuple(names), target is not None)
-        if target is not None:
-            codes, outs = self._inplace(node, names, target)
+        chains = self.plan.inplace.get(node)
+        info = LineInfo("node", node, tuple(names), chains is not None)
+        if chains is not None:
+            codes, outs = self._inplace(node, names, chains)
         else:
             outs = [self.new_name(v) for v in node.outputs]
             codes = list(node.op.emit(outs, names))
@@ -226,19 +221,20 @@ class _Body:
         for node in nodes:
             names = self.input_names(node)
             infos.append(LineInfo("node", node, tuple(names)))
-            target = self.plan.inplace[node]
-            buffer = names[target]
+            chains = self.plan.inplace[node]
+            buffer = names[chains.target]
             for i, (name, v) in enumerate(zip(names, node.inputs)):
-                if i != target and v.type.ndim > 0:
+                if i != chains.target and v.type.ndim > 0:
                     guards.setdefault(f"{name}.shape == {buffer}.shape")
-            writes.append(self._write_into(node, names, target, buffer))
+            writes.append([call.into(names[p]) for p, call in chain_calls(node.op, chains, names)])
             fallbacks.append(node.op.emit([buffer], names))
             self.names[node.outputs[0]] = buffer
         indent = "    " if guards else ""
         if guards:
             self.line(f"if {' and '.join(guards)}:", LineInfo("setup"))
-        for node, write, info in zip(nodes, writes, infos):
-            self.line(indent + write, info, node_comment(node))
+        for node, codes, info in zip(nodes, writes, infos):
+            for k, code in enumerate(codes):
+                self.line(indent + code, info, node_comment(node) if k == 0 else "")
         if guards:
             self.line("else:", LineInfo("setup"))
             for node, codes, info in zip(nodes, fallbacks, infos):
@@ -261,35 +257,28 @@ class _Body:
             self.profile_ticks.append(node)
             self.line(f"_clock = _tick({len(self.profile_ticks) - 1}, _clock)", LineInfo("setup"))
 
-    def _inplace(self, node: Apply, names: list[str], target: int) -> tuple[list[str], list[str]]:
-        """``t2 += t1`` or ``np.exp(t2, out=t2)``: the result goes into the target's buffer.
+    def _inplace(
+        self, node: Apply, names: list[str], chains: Chains
+    ) -> tuple[list[str], list[str]]:
+        """``t2 -= y; t2 /= n`` or ``np.exp(t2, out=t2)``: members computed into dead buffers.
 
-        The temporary's name is reused for the result, unless the result has a
-        user name or the buffer's name is a user's (``z = np.add(t1, y, out=t1)``).
+        When the result itself goes into a buffer, the temporary's name is
+        reused for it, unless the result has a user name or the buffer's name is
+        a user's (``z = np.add(t1, y, out=t1)``).
         """
-        buffer = names[target]
+        calls = chain_calls(node.op, chains, names)
+        target = chains.target
+        if target is None:
+            out = self.new_name(node.outputs[0])
+            codes = [call.into(names[p]) for p, call in calls]
+            return [*codes, f"{out} = {root_expression(node.op, chains, names)}"], [out]
+        codes = [call.into(names[p]) for p, call in calls[:-1]]
+        buffer, last = names[target], calls[-1][1]
         named = node.outputs[0].name and node.outputs[0].name.isidentifier()
         if buffer in self.temporaries and not named:
-            return [self._write_into(node, names, target, buffer)], [buffer]
+            return [*codes, last.into(buffer)], [buffer]
         out = self.new_name(node.outputs[0])
-        path, texts = self._call(node, names)
-        return [f"{out} = {path}({', '.join(texts)}, out={buffer})"], [out]
-
-    @staticmethod
-    def _call(node: Apply, names: list[str]) -> tuple[str, list[str]]:
-        """The node's ufunc and the texts of its arguments (see ``memory.ufunc_call``)."""
-        root, args = ufunc_call(node.op)
-        texts = [names[a] if isinstance(a, int) else a(*names) for a in args]
-        return ufunc_path(root), texts
-
-    def _write_into(self, node: Apply, names: list[str], target: int, buffer: str) -> str:
-        root, args = ufunc_call(node.op)
-        path, texts = self._call(node, names)
-        k = args.index(target)
-        symbol = augmented_operator(root)
-        if symbol and len(args) == 2 and (k == 0 or getattr(root, "commutative", False)):
-            return f"{buffer} {symbol}= {texts[1 - k]}"
-        return f"{path}({', '.join(texts)}, out={buffer})"
+        return [*codes, last.assigned(out, buffer)], [out]
 
 
 def node_comment(node: Apply) -> str:

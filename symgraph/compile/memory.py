@@ -4,15 +4,16 @@ The planner walks the schedule once, tracking for every variable the set of
 buffers it may share memory with (views share their input's buffer). It then
 decides three things, none of which may change a result:
 
-* an elementwise node that is one ufunc call (an Elemwise row, or a fused
-  chain ending in one) may write its result into an input's buffer
-  (``out=``, ``+=``) when that buffer is a temporary nobody reads afterwards:
-  no later node, no output, no update, no live view;
+* an elementwise node (an Elemwise row or a fused tree) may compute its
+  members into the buffers of inputs nobody reads afterwards (no later node,
+  no output, no update, no live view): ``t2 -= y; t2 /= n`` instead of
+  ``(t2 - y) / n``; see ``compile/inplace.py`` for which members can;
 * a shared variable's update ``w - 0.1 * gw`` may be computed into ``w``'s own
   buffer, after every other node has run, when only that update reads the
   result and a run-time shape check passes (then the writes cannot fail,
   short of a floating-point error turned into an exception by
-  ``np.seterr(all='raise')``);
+  ``np.seterr(all='raise')``); a dead gradient in it is scaled in its own
+  buffer first (``gw *= 0.1; w -= gw``);
 * an output or update value that may alias an input, a shared variable, a
   constant or another result is copied, so the caller and the storage cells
   never share an array by accident.
@@ -31,18 +32,12 @@ the size.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
-import numpy as np
-
+from symgraph.compile.inplace import Chains, MemberTree, can_hold_result
 from symgraph.graph.basic import Apply, Variable
-from symgraph.tensor import special_functions
 from symgraph.tensor.dot import Dot, Tensordot
-from symgraph.tensor.elemwise import Elemwise
-from symgraph.tensor.fused import Fused
-from symgraph.tensor.fused import literal_text as fused_literal_text
 from symgraph.tensor.nnet import LogSoftmax, Softmax
 from symgraph.tensor.reduction import ArgReduce, Reduce
 from symgraph.tensor.shape import (
@@ -55,13 +50,10 @@ from symgraph.tensor.shape import (
     Repeat,
     Reshape,
     Shape,
+    ShapeEntry,
     Tile,
 )
 from symgraph.tensor.subtensor import IncSubtensor, Subtensor
-from symgraph.tensor.type import TensorType
-
-#: arrays with fewer elements run slower in place (measured, see the module docstring)
-MIN_INPLACE_SIZE = 2
 
 #: ops whose outputs are always new arrays (or immutable NumPy scalars)
 FRESH_OPS = (
@@ -77,13 +69,11 @@ FRESH_OPS = (
     Reduce,
     Repeat,
     Shape,
+    ShapeEntry,
     Softmax,
     Tensordot,
     Tile,
 )
-
-#: ``{0} + {1}`` templates with an augmented-assignment form ``a += b``
-AUGMENTABLE = ("+", "-", "*", "/", "//", "%", "**", "&", "|", "^")
 
 
 def alias_input(node: Apply) -> int | None:
@@ -113,115 +103,20 @@ def aliased_inputs(node: Apply) -> Sequence[int]:
     return tuple(range(len(node.inputs)))  # unknown op: assume the worst
 
 
-def ufunc_path(op: object) -> str | None:
-    """``'np.add'`` / ``'special.erf'``: the name of the NumPy ufunc an Elemwise row applies."""
-    fn = getattr(op, "fn", None)
-    if not isinstance(op, Elemwise) or not isinstance(fn, np.ufunc):
-        return None
-    if getattr(np, fn.__name__, None) is fn:
-        return f"np.{fn.__name__}"
-    if getattr(special_functions, fn.__name__, None) is fn:
-        return f"special.{fn.__name__}"
-    return None
-
-
-#: an argument of a ufunc call: a node input's position, or a function of the input names
-#: giving the text of an expression (a fused node's inner members)
-Argument = int | Callable[..., str]
-
-
-def ufunc_call(op: object) -> tuple[Elemwise, tuple[Argument, ...]] | None:
-    """The op as one NumPy ufunc applied to arguments, when it is one.
-
-    An Elemwise row with a ufunc applies it to its inputs; a ``Fused`` chain
-    whose last member is such a row applies it to inputs and to expressions
-    of the other members. Either can then write its result into a buffer
-    with ``out=`` (every argument is computed before the ufunc writes).
-    """
-    if isinstance(op, Elemwise):
-        return (op, tuple(range(op.nin))) if ufunc_path(op) else None
-    if not isinstance(op, Fused):
-        return None
-    root, refs = op.members[-1]
-    if not isinstance(root, Elemwise) or ufunc_path(root) is None:
-        return None
-    args: list[Argument] = []
-    for ref in refs:
-        if isinstance(ref, int):
-            args.append(ref)
-        elif ref[0] == "member":
-            args.append(Fused(op.members[: ref[1] + 1], op.nin).code)
-        else:
-            args.append(partial(_literal, fused_literal_text(ref[1])))
-    return root, tuple(args)
-
-
-def _literal(text: str, *names: str) -> str:
-    return text
-
-
-def augmented_operator(op: object) -> str | None:
-    """``'+'`` when the op's code is ``{0} + {1}``, so ``a += b`` computes it in place."""
-    template = getattr(op, "template", "")
-    head, sep, tail = template.partition(" ")
-    symbol, sep2, rest = tail.partition(" ")
-    if head == "{0}" and sep and sep2 and rest == "{1}" and symbol in AUGMENTABLE:
-        return symbol
-    return None
-
-
-def _static_size(var: Variable) -> int | None:
-    shape = var.type.shape
-    return None if None in shape else int(np.prod(shape, dtype=np.int64))
-
-
-def can_hold_result(target: Variable, out: Variable) -> bool:
-    """True when ``out`` may be written into ``target``'s buffer: same dtype and shape.
-
-    A target dimension of static size 1 that the result broadcasts to more is
-    excluded; unknown sizes are taken not to broadcast, the convention the
-    gradient code relies on (``sum_to_shape``). When that fails at run time
-    NumPy refuses before writing, and the function falls back to a plan without
-    in-place work (see ``Function``).
-    """
-    if not isinstance(target.type, TensorType) or target.type.dtype != out.type.dtype:
-        return False
-    if target.type.ndim != out.type.ndim or target.type.ndim == 0:
-        return False
-    if any(t == 1 and o != 1 for t, o in zip(target.type.shape, out.type.shape)):
-        return False
-    size = _static_size(target)
-    return size is None or size >= MIN_INPLACE_SIZE
-
-
-def inplace_positions(node: Apply) -> list[int]:
-    """Inputs whose buffer the node could overwrite with its result, preferred first."""
-    call = ufunc_call(node.op)
-    if call is None or len(node.outputs) != 1:
-        return []
-    root, args = call
-    out = node.outputs[0]
-    direct = [a for a in args if isinstance(a, int)]
-    positions = [i for i in dict.fromkeys(direct) if can_hold_result(node.inputs[i], out)]
-    augmented = augmented_operator(root) is not None and len(args) == 2
-    commutative = getattr(root, "commutative", False)
-    # a += b (or b += a when commutative) reads best and runs fastest; put it first
-    return sorted(positions, key=lambda i: not (augmented and (args[0] == i or commutative)))
-
-
 @dataclass
 class Plan:
     """What the code generator does about memory.
 
     ``schedule`` lists the nodes to emit in order, the in-place shared updates
-    last; ``inplace`` maps a node to the input whose buffer receives its result;
+    last; ``inplace`` maps an elementwise node to its chains (which members
+    write into which input's buffer; ``target`` receives the result);
     ``shared_inplace`` maps each update node computed into its shared
     variable's buffer to that variable (these nodes end the schedule);
     ``copy_outputs`` and ``copy_updates`` are positions whose value is copied.
     """
 
     schedule: list[Apply]
-    inplace: dict[Apply, int] = field(default_factory=dict)
+    inplace: dict[Apply, Chains] = field(default_factory=dict)
     shared_inplace: dict[Apply, Variable] = field(default_factory=dict)
     copy_outputs: set[int] = field(default_factory=set)
     copy_updates: set[int] = field(default_factory=set)
@@ -241,21 +136,24 @@ def plan_memory(
     shared variables, constants); ``updates`` pairs each shared variable with
     its new value. With ``inplace=False`` only the copies are planned.
     """
-    moved = _shared_inplace(schedule, outputs, borrowed, updates) if inplace else {}
+    trees = {node: MemberTree(node) for node in schedule} if inplace else {}
+    moved = _shared_inplace(schedule, outputs, borrowed, updates, trees) if inplace else {}
     order = [n for n in schedule if n not in moved] + list(moved)
     plan = Plan(order, shared_inplace=moved)
     tracker = _BufferTracker(order, roots, list(outputs) + [u for _, u in updates])
     for index, node in enumerate(order):
-        if node in moved:
-            target = node.inputs.index(moved[node])
-        elif inplace:
-            dead = (i for i in inplace_positions(node) if tracker.is_dead(node, i, index))
-            target = next(dead, None)
-        else:
-            target = None
-        if target is not None:
-            plan.inplace[node] = target
-        tracker.add(node, target)
+        chains = None
+        if inplace and trees[node].members:
+            tree = trees[node]
+            free = [i for i in tree.candidates() if tracker.is_dead(node, i, index)]
+            if node in moved:
+                target = node.inputs.index(moved[node])
+            else:
+                target = next((i for i in tree.targets() if i in free), None)
+            chains = tree.plan(target, free)
+        if chains is not None:
+            plan.inplace[node] = chains
+        tracker.add(node, chains.target if chains is not None else None)
     update_buffers = frozenset().union(*(tracker.buffers_of(u) for _, u in updates))
     returned: frozenset[int] = frozenset()
     for i, (out, borrow) in enumerate(zip(outputs, borrowed)):
@@ -279,6 +177,7 @@ def _shared_inplace(
     outputs: Sequence[Variable],
     borrowed: Sequence[bool],
     updates: Sequence[tuple[Variable, Variable]],
+    trees: dict[Apply, MemberTree],
 ) -> dict[Apply, Variable]:
     """Update nodes ``f(w, ...)`` that may write into ``w``'s buffer once all else has run.
 
@@ -298,18 +197,23 @@ def _shared_inplace(
             or sum(value is u for u in values) > 1
             or not can_hold_result(shared, value)
             or sum(v is shared for v in node.inputs) != 1
-            or node.inputs.index(shared) not in inplace_positions(node)
+            or node not in trees
+            or node.inputs.index(shared) not in trees[node].targets()
         ):
             continue
         candidates[node] = shared
     base_of = _views_of(schedule, set(candidates.values()))
-    lent = [out for out, borrow in zip(outputs, borrowed) if borrow]
-    safe: dict[Apply, Variable] = {}
-    for node, shared in candidates.items():
-        others = [v for n in candidates if n is not node for v in n.inputs]
-        if all(base_of.get(v) is not shared for v in others + lent):
-            safe[node] = shared
-    return safe
+    lent = {base_of.get(out) for out, borrow in zip(outputs, borrowed) if borrow}
+    readers: dict[Variable, set[Apply]] = {}  # shared variable -> candidates reading a view
+    for node in candidates:
+        for v in node.inputs:
+            if v in base_of:
+                readers.setdefault(base_of[v], set()).add(node)
+    return {
+        node: shared
+        for node, shared in candidates.items()
+        if shared not in lent and readers.get(shared, set()) <= {node}
+    }
 
 
 def _views_of(schedule: Sequence[Apply], bases: set[Variable]) -> dict[Variable, Variable]:
@@ -325,7 +229,7 @@ def _views_of(schedule: Sequence[Apply], bases: set[Variable]) -> dict[Variable,
 
 
 class _BufferTracker:
-    """Which buffers each variable may share, and when each variable is last read."""
+    """Which buffers each variable may share, and the last step that reads each buffer."""
 
     def __init__(
         self, order: Sequence[Apply], roots: Sequence[Variable], kept: Sequence[Variable]
@@ -338,7 +242,7 @@ class _BufferTracker:
             self.last_read[v] = len(order)
         self._ids = itertools.count()
         self.buffers: dict[Variable, frozenset[int]] = {}
-        self.members: dict[int, list[Variable]] = {}
+        self.last_use: dict[int, int] = {}  # buffer -> last step reading any variable in it
         for v in roots:
             self._new_buffer(v)
         self.pinned = frozenset(b for v in roots for b in self.buffers[v])
@@ -346,7 +250,7 @@ class _BufferTracker:
     def _new_buffer(self, var: Variable) -> None:
         buffer = next(self._ids)
         self.buffers[var] = frozenset((buffer,))
-        self.members[buffer] = [var]
+        self.last_use[buffer] = self.last_read.get(var, -1)
 
     def buffers_of(self, var: Variable) -> frozenset[int]:
         if var not in self.buffers:  # a root nobody listed: treat it as someone else's
@@ -361,7 +265,7 @@ class _BufferTracker:
         if len(buffers) != 1 or buffers & self.pinned:
             return False
         (buffer,) = buffers
-        if any(self.last_read.get(v, -1) > index for v in self.members[buffer]):
+        if self.last_use[buffer] > index:
             return False
         # another input viewing the same memory differently would be read while written
         return not any(v is not target and buffer in self.buffers_of(v) for v in node.inputs)
@@ -376,4 +280,4 @@ class _BufferTracker:
                 continue
             self.buffers[out] = shared
             for buffer in shared:
-                self.members[buffer].append(out)
+                self.last_use[buffer] = max(self.last_use[buffer], self.last_read.get(out, -1))

@@ -6,7 +6,8 @@ Python's recursion limit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from symgraph.graph.basic import Apply, Variable, building_at
 
@@ -38,6 +39,39 @@ def toposort(outputs: Iterable[Variable], stop: Iterable[Variable] = ()) -> list
             if inp.owner is not None and id(inp) not in seen and id(inp.owner) not in done:
                 stack.append((inp.owner, False))
     return order
+
+
+def postorder(
+    root: Variable,
+    done: dict[Variable, Any],
+    visit_root: Callable[[Variable], Any],
+    visit_node: Callable[[Apply], None],
+) -> Any:
+    """``done[root]``, after visiting each node ``root`` depends on that is not ``done`` yet,
+    every node after the nodes computing its inputs.
+
+    ``done[v] = visit_root(v)`` for a variable ``v`` without an owner; ``visit_node(node)``
+    must enter the node's outputs in ``done``. Walks already done stay done, so a caller
+    that keeps ``done`` visits each node once however many roots it asks for.
+    """
+    stack = [root]
+    while stack:
+        var = stack[-1]
+        if var in done:
+            stack.pop()
+            continue
+        node = var.owner
+        if node is None:
+            done[var] = visit_root(var)
+            stack.pop()
+            continue
+        missing = [v for v in node.inputs if v not in done]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        visit_node(node)
+    return done[root]
 
 
 def ancestors(outputs: Iterable[Variable], stop: Iterable[Variable] = ()) -> list[Variable]:

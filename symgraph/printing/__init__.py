@@ -28,6 +28,7 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(f"symgraph.printing.{_DEFERRED[name]}"), name)
     raise AttributeError(f"module 'symgraph.printing' has no attribute {name!r}")
 
+
 __all__ = [
     "compare",
     "debugprint",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgraph.graph.basic import Constant, Variable
-from symgraph.graph.traversal import ancestors
+from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.traversal import ancestors, postorder
 from symgraph.rewrite.engine import Firing, brief
 
 #: (relative, absolute) tolerance per dtype kind and size; the absolute one scales with |value|
@@ -62,35 +62,21 @@ class _Trial:
 
     def value(self, var: Variable):
         """The value of ``var``, or a ``_Failed`` instance."""
-        values = self.values
-        stack = [var]
-        while stack:
-            v = stack[-1]
-            if v in values:
-                stack.pop()
-                continue
-            node = v.owner
-            if node is None:
-                values[v] = self._root(v)
-                stack.pop()
-                continue
-            missing = [i for i in node.inputs if i not in values]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            args = [values[i] for i in node.inputs]
-            if any(isinstance(a, _Failed) for a in args):
-                results = [_Failed()] * len(node.outputs)
-            else:
-                with np.errstate(all="ignore"):
-                    try:
-                        results = node.op.impl(*args)
-                        results = [np.asarray(results)] if len(node.outputs) == 1 else results
-                    except (ValueError, IndexError, TypeError):
-                        results = [_Failed()] * len(node.outputs)
-            values.update(zip(node.outputs, results))
-        return values[var]
+        return postorder(var, self.values, self._root, self._evaluate)
+
+    def _evaluate(self, node: Apply) -> None:
+        """Enter the values of ``node``'s outputs (``_Failed`` where they cannot be computed)."""
+        args = [self.values[i] for i in node.inputs]
+        if any(isinstance(a, _Failed) for a in args):
+            results = [_Failed()] * len(node.outputs)
+        else:
+            with np.errstate(all="ignore"):
+                try:
+                    results = node.op.impl(*args)
+                    results = [np.asarray(results)] if len(node.outputs) == 1 else results
+                except (ValueError, IndexError, TypeError):
+                    results = [_Failed()] * len(node.outputs)
+        self.values.update(zip(node.outputs, results))
 
     def _root(self, v: Variable):
         if isinstance(v, Constant):

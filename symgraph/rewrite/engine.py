@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from symgraph.graph.basic import Apply, Constant, Variable, building_at
 from symgraph.graph.fgraph import Graph
+from symgraph.graph.traversal import postorder
 from symgraph.rewrite.pattern import Rule, RuleSet, op_key
 
 #: how deeply replacements may nest (a rule whose output makes it fire again)
@@ -105,27 +106,9 @@ class Rewriter:
 
     def resolve(self, root: Variable) -> Variable:
         """The final variable standing for ``root``: its graph rebuilt, merged and rewritten."""
-        final = self.final
-        if root in final:
-            return final[root]
-        stack = [root]
-        while stack:
-            var = stack[-1]
-            if var in final:
-                stack.pop()
-                continue
-            node = var.owner
-            if node is None:
-                final[var] = self._root(var)
-                stack.pop()
-                continue
-            missing = [v for v in node.inputs if v not in final]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            self._visit(node)
-        return final[root]
+        if root in self.final:
+            return self.final[root]
+        return postorder(root, self.final, self._root, self._visit)
 
     def _root(self, var: Variable) -> Variable:
         if isinstance(var, Constant):

@@ -311,8 +311,8 @@ arctanh = _row(
 sigmoid = _row(
     "sigmoid",
     1,
-    "1.0 / (1.0 + np.exp(-{0}))",
-    lambda a: 1.0 / (1.0 + np.exp(-a)),
+    "special.expit({0})",
+    special.expit,
     lambda x, z, g: (g * z * (1 - z),),
     lambda a: 1 / (1 + sympy.exp(-a)),
 )

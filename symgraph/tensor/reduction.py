@@ -42,6 +42,11 @@ def reduced_shape(shape: Sequence, axes: Sequence[int], keepdims: bool) -> tuple
     return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
+def _operand(x: str) -> str:
+    """``x`` ready for a method call: names as they are, other expressions in parentheses."""
+    return x if x.isidentifier() else f"({x})"
+
+
 @dataclass(frozen=True)
 class Reduce(TensorOp):
     """``np.<kind>(x, axis, keepdims)`` for kind in sum, prod, max, min, all, any.
@@ -71,12 +76,13 @@ class Reduce(TensorOp):
         )
 
     def code(self, x: str) -> str:
-        args = [x, f"axis={self.axes[0]}" if len(self.axes) == 1 else f"axis={self.axes}"]
+        # the method form skips np.sum's dispatch layer: microseconds on small arrays
+        args = [f"axis={self.axes[0]}" if len(self.axes) == 1 else f"axis={self.axes}"]
         if self.keepdims:
             args.append("keepdims=True")
         if self.dtype:
             args.append(f"dtype=np.{self.dtype}")
-        return f"np.{self.kind}({', '.join(args)})"
+        return f"{_operand(x)}.{self.kind}({', '.join(args)})"
 
     def pullback(self, inputs, outputs, output_grads):
         """sum broadcasts g back; prod is exact at zeros; max/min share g among tied winners."""
@@ -141,7 +147,7 @@ class ArgReduce(TensorOp):
 
     def code(self, x: str) -> str:
         keep = ", keepdims=True" if self.keepdims else ""
-        return f"np.{self.kind}({x}, axis={self.axis}{keep})"
+        return f"{_operand(x)}.{self.kind}(axis={self.axis}{keep})"
 
     def pullback(self, inputs, outputs, output_grads):
         return [None]

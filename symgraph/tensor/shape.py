@@ -89,6 +89,36 @@ class Shape(TensorOp):
 
 
 @dataclass(frozen=True)
+class ShapeEntry(TensorOp):
+    """``x.shape[axis]`` as a ``dtype`` scalar: a mean's count costs one lookup, not an array."""
+
+    axis: int
+    dtype: str = "int64"
+
+    def infer_type(self, x: Variable) -> TensorType:
+        if not 0 <= self.axis < x.ndim:
+            raise TypeError(f"shape entry {self.axis} of the {x.ndim}-d {x!r} does not exist")
+        return TensorType(self.dtype, ())
+
+    def impl(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x.shape[self.axis], dtype=self.dtype)
+
+    def code(self, x: str) -> str:
+        # a NumPy scalar, not a Python int: it promotes as the declared dtype does
+        return f"np.{self.dtype}({x}.shape[{self.axis}])"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None]
+
+    def pretty(self, x: str) -> str:
+        entry = f"{x}.shape[{self.axis}]"
+        return entry if self.dtype == "int64" else f"cast<{self.dtype}>({entry})"
+
+    def __str__(self) -> str:
+        return f"ShapeEntry{{{self.axis}, {self.dtype}}}"
+
+
+@dataclass(frozen=True)
 class DimShuffle(TensorOp):
     """Reorder axes, insert broadcastable axes ('x') and drop broadcastable ones.
 

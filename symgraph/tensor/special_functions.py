@@ -1,9 +1,14 @@
-"""erf, erfc, gamma, gammaln, psi and trigamma as array functions.
+"""expit, erf, erfc, gamma, gammaln, psi and trigamma as array functions.
 
 NumPy has none of them. SciPy's ``scipy.special`` is used when installed; it is
 optional, so without it they fall back to the ``math`` module per element
 (exact, slower) and a short series for psi and trigamma. Generated code calls
 them as ``special.erf(x)``.
+
+``expit`` (the sigmoid) is NumPy's own formula, not SciPy's: measured against
+``1 / (1 + np.exp(-x))`` at 400 float64 elements SciPy's ufunc takes 1.03x the
+time, but 3.4x at 10^4 (its exp is not vectorized), and importing
+``scipy.special`` takes 0.25 s.
 """
 
 from __future__ import annotations
@@ -16,6 +21,28 @@ import numpy as np
 from symgraph.lazy import LazyFunctions
 
 _scipy_special = LazyFunctions("scipy.special") if importlib.util.find_spec("scipy") else None
+
+
+@np.errstate(over="ignore", under="ignore")
+def expit(x):
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, silent where ``exp(-x)`` leaves the float range.
+
+    Below x = -709 (float64) ``exp(-x)`` overflows to inf and the result, 0, is
+    the correctly rounded value; above 745 it underflows to 0 and the result is
+    1. NumPy would warn about both. The formula's values are kept bit for bit,
+    computed in one buffer. Measured against ``1 / (1 + np.exp(-x))`` (float64):
+    1.2-1.3x the time at 400 elements (suspending the warnings costs 0.7-1.5 us
+    a call), 0.85-1.03x at 10^4, 0.5-0.7x from 10^5 on (no temporaries to page
+    in). Clipping x instead, to keep ``exp`` finite, measured 1.1-1.4x from 400
+    elements to 10^4 and 1.1-1.2x at 10^6 (``np.minimum`` against a scalar is
+    not vectorized).
+    """
+    t = np.negative(x)
+    if t.__class__ is not np.ndarray or t.dtype.kind not in "fc":  # 0-d, or integers
+        return 1.0 / (1.0 + np.exp(t))
+    np.exp(t, out=t)
+    t += 1.0
+    return np.divide(1.0, t, out=t)
 
 
 def _elementwise(fn):

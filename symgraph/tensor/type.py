@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,13 +36,18 @@ class TensorType(Type):
     shape: tuple[int | None, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "dtype", str(np.dtype(self.dtype)))
-        shape = tuple(
-            (1 if s else None)
-            if isinstance(s, (bool, np.bool_))
-            else (None if s is None else int(s))
-            for s in self.shape
-        )
+        object.__setattr__(self, "dtype", dtype_name(self.dtype))
+        shape = self.shape
+        # the rewrite engine builds thousands of types, nearly all already normalized
+        if shape.__class__ is not tuple or any(
+            s is not None and s.__class__ is not int for s in shape
+        ):
+            shape = tuple(
+                (1 if s else None)
+                if isinstance(s, (bool, np.bool_))
+                else (None if s is None else int(s))
+                for s in shape
+            )
         object.__setattr__(self, "shape", shape)
 
     @property
@@ -86,6 +92,23 @@ class TensorType(Type):
         if self.ndim in names and all(s is None for s in self.shape):
             return f"{names[self.ndim]}({self.dtype})"
         return f"Tensor({self.dtype}, shape={self.shape_str()})"
+
+
+def dtype_name(dtype: Any) -> str:
+    """The canonical name of a dtype (``'float64'`` for ``float``, ``'d'`` or ``np.float64``).
+
+    Memoized: ``str(np.dtype(...))`` takes microseconds, and every type the
+    optimizer builds asks for it.
+    """
+    try:
+        return _hashable_dtype_name(dtype)
+    except TypeError:  # an unhashable spelling, e.g. a list of fields
+        return str(np.dtype(dtype))
+
+
+@functools.cache
+def _hashable_dtype_name(dtype: Any) -> str:
+    return str(np.dtype(dtype))
 
 
 def _safe_cast(value: Any, array: np.ndarray, dtype: str) -> bool:

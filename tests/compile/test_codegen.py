@@ -48,7 +48,7 @@ def test_names_come_from_unique_user_names():
     total.name = "total"
     f = theano.function([x, other_x], total, mode=NO_REWRITES)
     assert f.source.startswith("def fn(x, x_2):")
-    assert "    total = np.sum(" in f.source
+    assert "    total = t1.sum(axis=0)" in f.source
     assert f(np.ones(2), np.ones(2)) == 4.0
     for bad in ["lambda", "my var", "2x"]:
         v = T.dscalar(bad)
@@ -191,3 +191,22 @@ def test_identity_ops_are_aliases_not_lines():
     f = theano.function([x], y + 1.0, mode=NO_REWRITES)
     assert "disconnected_grad" not in f.source
     np.testing.assert_allclose(f([1.0]), [3.0])
+
+
+def test_a_mean_reads_its_count_as_one_shape_entry():
+    v, m, f32 = T.dvector("v"), T.dmatrix("m"), T.fmatrix("f")
+    cases = [
+        (v.mean(), "np.float64(v.shape[0])", lambda a, b, c: a.mean()),
+        (m.mean(axis=1), "np.float64(m.shape[1])", lambda a, b, c: b.mean(axis=1)),
+        (m.var(axis=0), "np.float64(m.shape[0])", lambda a, b, c: b.var(axis=0)),
+        (f32.mean(axis=-1), "np.float32(f.shape[1])", lambda a, b, c: c.mean(axis=-1)),
+    ]
+    data = (np.arange(5.0), np.arange(12.0).reshape(3, 4), np.ones((2, 3), "float32"))
+    for out, entry, reference in cases:
+        f = theano.function([v, m, f32], out, on_unused_input="ignore")
+        assert entry in f.source and "np.array(" not in f.source
+        result = f(*data)
+        assert result.dtype == out.dtype
+        np.testing.assert_allclose(result, reference(*data), rtol=1e-6)
+        unoptimized = theano.function([v, m, f32], out, on_unused_input="ignore", mode=NO_REWRITES)
+        np.testing.assert_allclose(result, unoptimized(*data), rtol=1e-6)

@@ -4,7 +4,12 @@ Run for 50 steps instead of 10000; its final weights must equal a NumPy
 implementation of the same gradient-descent updates to 1e-10.
 """
 
+import warnings
+
 import numpy as np
+
+import symgraph as theano
+import symgraph.tensor as T
 
 SEED_PROGRAM = """
 import numpy
@@ -74,3 +79,31 @@ def test_seed_program_matches_numpy(capsys):
     np.testing.assert_allclose(namespace["b"].get_value(), b, rtol=0, atol=1e-10)
     prediction = namespace["predict"](namespace["D"][0])
     np.testing.assert_array_equal(prediction, 1 / (1 + np.exp(-namespace["D"][0] @ w - b)) > 0.5)
+
+
+def test_saturated_sigmoids_raise_no_warning():
+    """With X scaled by 100, |x.w| reaches thousands: exp(-z) overflows, and the sigmoid
+    and the stabilized cross-entropy must still give finite values without a RuntimeWarning."""
+    rng = np.random.RandomState(0)
+    data, labels = rng.randn(400, 784) * 100, rng.randint(size=400, low=0, high=2)
+    x, y = T.matrix("x"), T.vector("y")
+    w, b = theano.shared(rng.randn(784), name="w"), theano.shared(0.0, name="b")
+    p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
+    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
+    cost = xent.mean() + 0.01 * (w**2).sum()
+    gw, gb = T.grad(cost, [w, b])
+    train = theano.function(
+        [x, y], [p_1 > 0.5, xent, p_1], updates=((w, w - 0.1 * gw), (b, b - 0.1 * gb))
+    )
+    z = data @ w.get_value()
+    assert z.min() < -745 and z.max() > 745  # exp(-z) overflows and underflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prediction, err, p = train(data, labels)
+    np.testing.assert_array_equal(prediction, z > 0)
+    np.testing.assert_allclose(
+        err, labels * np.logaddexp(0, -z) + (1 - labels) * np.logaddexp(0, z)
+    )
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(p, 1 / (1 + np.exp(-z)))
+    assert np.isfinite(w.get_value()).all() and np.isfinite(b.get_value())

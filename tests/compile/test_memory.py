@@ -1,5 +1,8 @@
 """The memory plan: in-place work and copies never change a result or a caller's array."""
 
+import importlib.util
+import math
+
 import numpy as np
 import pytest
 
@@ -127,3 +130,77 @@ def test_plan_copies_update_values_that_alias_other_storage():
     f(data)
     assert not np.shares_memory(s.get_value(borrow=True), data)
     assert not np.shares_memory(s.get_value(borrow=True), t.get_value(borrow=True))
+
+
+def test_a_fused_chain_is_computed_in_a_dead_buffer():
+    a, b, y = T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("y")
+    out = ((T.dot(a, b) - y) * 2.0 + 1.0).sum(axis=0)
+    f = theano.function([a, b, y], out)
+    assert "t1 -= y" in f.source and "t1 *= 2.0" in f.source and "t1 += 1.0" in f.source
+    data = [np.random.RandomState(k).rand(3, 3) for k in range(3)]
+    np.testing.assert_allclose(f(*data), ((data[0] @ data[1] - data[2]) * 2 + 1).sum(0))
+
+
+def test_an_update_scales_a_dead_gradient_in_its_own_buffer():
+    w = theano.shared(np.ones(4), name="w")
+    x = T.dmatrix("x")
+    g = T.dot(T.dvector("v"), x)
+    step = theano.function(g.owner.inputs, [], updates=[(w, w - 0.1 * (w * 0.02 + g))])
+    assert "t1 += w * 0.02" in step.source and "t1 *= 0.1" in step.source
+    assert "w -= t1" in step.source
+    buffer = w.get_value(borrow=True)
+    v, data = np.arange(3.0), np.arange(12.0).reshape(3, 4)
+    step(v, data)
+    assert w.get_value(borrow=True) is buffer
+    np.testing.assert_allclose(buffer, 1 - 0.1 * (0.02 + v @ data))
+
+
+def _chain_cases():
+    """Elementwise trees over a dead product ``p``: chains, inputs read twice, views, dtypes."""
+    a, b, y = T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("y")
+    p = T.dot(a, b)
+    q = T.dot(b, a)
+    return (a, b, y), [
+        (p - y) / 3.0,
+        (p - y) * p,  # p read again by the root: only the root may write p
+        T.exp(p * 2.0) - y.T,
+        (p - y).T * q,  # a view of the chain's result feeds the root
+        T.sigmoid(p + 1.0) * q + T.tanh(q - p),
+        ((p > y) * 1.0 - q) * 2.0,  # a bool member cannot go into a float buffer
+        T.maximum(p * 3.0, q) - (q + p).sum(axis=1, keepdims=True),
+        T.cast(p * 2.0, "float32") + 1.0,
+    ]
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_chains_never_change_a_result(case):
+    inputs, outputs = _chain_cases()
+    data = [np.random.RandomState(case + k).rand(3, 3) for k in range(3)]
+    kwargs = {"on_unused_input": "ignore"}
+    no_inplace = theano.Mode(inplace=False)
+    expected = theano.function(list(inputs), outputs[case], mode=no_inplace, **kwargs)(*data)
+    f = theano.function(list(inputs), outputs[case], **kwargs)
+    np.testing.assert_allclose(f(*data), expected, rtol=1e-12)
+    np.testing.assert_allclose(f(*data), expected, rtol=1e-12)  # and again: no state left
+
+
+def test_a_chain_that_meets_a_broadcast_midway_is_rerun_out_of_place():
+    a, b, y = T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("y")
+    f = theano.function([a, b, y], (T.dot(a, b) * 2.0 - y) + 1.0)
+    assert "t1 *= 2.0" in f.source and "t1 -= y" in f.source
+    # a (3, 1) product: ``t1 *= 2.0`` succeeds, then ``t1 -= y`` would broadcast t1 to (3, 4)
+    args = np.ones((3, 2)), np.ones((2, 1)), np.arange(12.0).reshape(3, 4)
+    np.testing.assert_allclose(f(*args), (args[0] @ args[1]) * 2.0 - args[2] + 1.0)
+    assert "t1 -= y" not in f.source  # replanned without in-place work
+
+
+def test_a_scipy_function_behind_a_lazy_import_writes_in_place():
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    f = theano.function([a, b], T.erf(T.dot(a, b) * 2.0) + 1.0)
+    # with SciPy, special.erf is its ufunc and accepts out=; without, a per-element fallback
+    assert ("special.erf(t1, out=t1)" in f.source) == (
+        importlib.util.find_spec("scipy") is not None
+    )
+    data = np.random.RandomState(0).rand(3, 3)
+    expected = [math.erf(v) + 1.0 for v in (data @ data * 2.0).ravel()]
+    np.testing.assert_allclose(f(data, data).ravel(), expected, rtol=1e-12)

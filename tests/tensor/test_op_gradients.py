@@ -24,6 +24,7 @@ from symgraph.gradient import NullTypeGradError, grad, verify_grad
 from symgraph.graph.traversal import toposort
 from symgraph.tensor.elemwise import ELEMWISE_OPS, Elemwise
 from symgraph.tensor.fused import Fused
+from symgraph.tensor.shape import ShapeEntry
 from symgraph.tensor.variable import TensorOp
 
 TOLERANCE = {"abs_tol": 1e-7, "rel_tol": 1e-7}
@@ -302,6 +303,7 @@ CASES: dict[type, list] = {
     ],
     T.ArgReduce: [case(_zero_gradient(lambda x: T.argmax(x, axis=1), A), "argmax")],
     T.Shape: [case(_zero_gradient(T.shape, A), "shape")],
+    ShapeEntry: [case(_zero_gradient(lambda x: ShapeEntry(1, "float64")(x), A), "shape-entry")],
     T.DimShuffle: [
         case(fd(lambda x: x.dimshuffle(1, "x", 0), A), "transpose-insert"),
         case(fd(lambda x: x.dimshuffle(2, 0), _random(3, 1, 4)), "drop"),

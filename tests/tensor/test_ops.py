@@ -17,6 +17,7 @@ from symgraph.graph.traversal import graph_inputs, toposort
 from symgraph.tensor import special_functions
 from symgraph.tensor.elemwise import ELEMWISE_OPS
 from symgraph.tensor.fused import Fused
+from symgraph.tensor.shape import ShapeEntry
 from symgraph.tensor.variable import TensorOp
 
 rng = np.random.default_rng(20261121)
@@ -187,6 +188,11 @@ CASES = {
         (a3.argmax(axis=(1, 2)), A3.reshape(2, -1).argmax(1)),
     ],
     "Shape": [(x.shape, np.array(X.shape)), (a3.shape[1], 3), (x.size, X.size)],
+    "ShapeEntry": [
+        (ShapeEntry(1)(x), 4),
+        (ShapeEntry(2, "float64")(a3), 4.0),
+        (ShapeEntry(0, "float32")(v), np.float32(4)),
+    ],
     "DimShuffle": [
         (x.T, X.T),
         (a3.dimshuffle(2, "x", 0, 1), A3.transpose(2, 0, 1)[:, None]),

@@ -11,7 +11,7 @@ import pytest
 
 import symgraph
 import symgraph.tensor as T
-from symgraph.tensor.type import TensorType
+from symgraph.tensor.type import TensorType, dtype_name
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,15 @@ def test_tensor_with_static_shape_and_theano_broadcastable():
     assert t.type == TensorType("float32", (3, None, 1))
     assert TensorType("float64", (False, True)).shape == (None, 1)
     assert str(t.type) == "Tensor(float32, shape=(3, ?, 1))"
+
+
+def test_dtype_spellings_normalize_to_one_name():
+    for spelling in ["float64", "d", float, np.float64, np.dtype("f8")]:
+        assert TensorType(spelling, ()).dtype == "float64"
+    assert TensorType(np.int8, [np.int64(3), True, None]).shape == (3, 1, None)
+    assert dtype_name([("a", "<f8")]) == str(np.dtype([("a", "<f8")]))  # unhashable spelling
+    with pytest.raises(TypeError):
+        TensorType("no such dtype", ())
 
 
 def test_filter_accepts_safe_values_and_names_lossy_ones():

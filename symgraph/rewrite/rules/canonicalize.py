@@ -13,17 +13,18 @@ import symgraph.tensor as T
 from symgraph.rewrite.pattern import EVERY_OP, RuleSet, pvars
 from symgraph.rewrite.rules.algebra import covers, mixed_dtypes, product_plan, realize, sum_plan
 from symgraph.rewrite.rules.forms import (
+    Product,
+    Sum,
     broadcast_source,
     cancel_factors,
     cancel_terms,
-    extends_canonical_product,
-    extends_canonical_sum,
+    extends_canonical,
     read_product,
     read_sum,
 )
 from symgraph.tensor.elemwise import Cast, Elemwise, add, exp, log, mul, neg, sub, true_div
 from symgraph.tensor.reduction import Reduce
-from symgraph.tensor.shape import Alloc, DimShuffle, Join, Reshape, Shape, dimshuffle
+from symgraph.tensor.shape import Alloc, DimShuffle, Join, Reshape, Shape, ShapeEntry, dimshuffle
 from symgraph.tensor.subtensor import Subtensor
 from symgraph.tensor.variable import constant
 
@@ -44,7 +45,7 @@ def drop_forward_identity(node):
 def canonical_sum(node):
     """``a + (b - (c - 1)) + 2 -> a + b - c + 3``; ``x - x -> 0``; ``-(-x) -> x``."""
     out = node.outputs[0]
-    if out.dtype[0] not in "ifc" or extends_canonical_sum(node):
+    if out.dtype[0] not in "ifc" or extends_canonical(node, Sum):
         return None
     form = read_sum(out)
     if mixed_dtypes([v for v, _ in form.terms], out.dtype):
@@ -58,7 +59,7 @@ def canonical_sum(node):
 def canonical_product(node):
     """``(2 * a) / (b / a) * -3 -> -(a * a * 6 / b)``; ``x / x -> 1``; ``x * 0 -> 0``."""
     out = node.outputs[0]
-    if out.dtype[0] not in "ifc" or extends_canonical_product(node):
+    if out.dtype[0] not in "ifc" or extends_canonical(node, Product):
         return None
     form = read_product(out)
     factors = form.numerators + form.denominators
@@ -195,6 +196,27 @@ def useless_cast(node):
         if np.can_cast(source.dtype, x.dtype, casting="safe"):
             return T.cast(source, dtype)
     return None
+
+
+# A mean divides by a float count of an axis: read it as one scalar, ``np.float64(x.shape[0])``,
+# instead of building the shape vector, indexing it and converting the entry.
+@canonicalize.node_rule(Cast)
+def cast_of_shape_entry(node):
+    """``cast(shape(x)[k], float) -> shape_entry(x, k, float)``, also for ``shape(v)`` of a vector."""
+    entry, dtype = node.inputs[0], node.op.dtype
+    owner = entry.owner
+    if np.dtype(dtype).kind != "f" or owner is None or owner.inputs[0].owner is None:
+        return None
+    if not isinstance(owner.inputs[0].owner.op, Shape):
+        return None
+    (x,) = owner.inputs[0].owner.inputs
+    if isinstance(owner.op, Subtensor) and owner.op.is_shape_entry():
+        axis = owner.op.idx[0][1]
+    elif isinstance(owner.op, DimShuffle) and owner.op.order == () and x.ndim == 1:
+        axis = 0
+    else:
+        return None
+    return ShapeEntry(axis % x.ndim, dtype)(x) if -x.ndim <= axis < x.ndim else None
 
 
 # Shapes that are known when the graph is built are constants; an elementwise result has

@@ -6,21 +6,26 @@ one constant. A chain of ``mul``/``true_div``/``neg`` nodes is read as a
 the root's dtype are flattened, so reordering never changes the dtype an
 intermediate result is computed in.
 
-Each form is read once and remembered, and a node that appends one leaf to a
-remembered chain is recognized in constant time (``sum_extension``,
-``extends_canonical_sum``): a sum of n terms costs O(n), not O(n^2).
+Both are read by one mechanism (``read_chain``): a chain is a list of leaves,
+each with +1 or -1 (a term's sign, or the side of the line a factor is on),
+and the form's class says which ops make the chain and what a constant or a
+negation does to it. Each chain is read once and remembered, and a node that
+appends one leaf to a remembered chain is recognized in constant time
+(``chain_extension``, ``extends_canonical``): a sum of n terms costs O(n), not
+O(n^2).
 """
 
 from __future__ import annotations
 
 import weakref
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
-from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.basic import Apply, Constant, Op, Variable
 from symgraph.tensor.elemwise import add, exp, mul, neg, sigmoid, sub, true_div
 from symgraph.tensor.shape import Alloc, DimShuffle
 
@@ -54,18 +59,114 @@ def broadcast_source(v: Variable) -> Variable | None:
     return None
 
 
+Leaves = Sequence[tuple[Variable, int]]
+
+
+class _Read(NamedTuple):
+    """A chain as read once, with what extending it by one leaf needs to know in O(1)."""
+
+    leaves: tuple  # (leaf, +1 or -1): a sum's signed terms; a product's factors, -1 below
+    constant: np.ndarray | None
+    index: frozenset  # the leaves as (id(leaf), +1 or -1)
+    uniform: bool  # every leaf has the chain's dtype
+    count: int  # leaves with -1
+    kinds: frozenset  # the factor kinds that rules look for (products only)
+
+
+class ChainKind:
+    """A kind of chain, as ``read_chain`` sees it: the base of the forms ``Sum`` and ``Product``.
+
+    ``append_op`` adds a leaf on either side, ``inverse_op`` adds its right
+    operand with -1, ``known`` remembers the chains already read (a chain is
+    read once, however many of its prefixes are asked for). Each kind also
+    says which ops it ``flattens`` for a dtype, whether a constant ``absorbs``
+    into the chain's one constant and how they ``combine``, what a ``neg``
+    does (``negated``), and which ``factor_kinds`` rules look for.
+    """
+
+    append_op: ClassVar[Op]
+    inverse_op: ClassVar[Op]
+    known: ClassVar[weakref.WeakKeyDictionary]
+
+    def __init_subclass__(cls, append_op: Op, inverse_op: Op) -> None:
+        cls.append_op, cls.inverse_op = append_op, inverse_op
+        cls.known = weakref.WeakKeyDictionary()
+
+
 @dataclass
-class Sum:
+class Sum(ChainKind, append_op=add, inverse_op=sub):
     """``sum(sign * term) + constant``; ``constant`` is None when there is none."""
 
     dtype: str
     terms: list[tuple[Variable, int]] = field(default_factory=list)
     constant: np.ndarray | None = None
 
-    def add_constant(self, value: np.ndarray, sign: int) -> None:
+    @staticmethod
+    def flattens(dtype: str) -> tuple:
+        """The ops a chain of ``dtype`` is read through."""
+        return (add, sub, neg)
+
+    @staticmethod
+    def absorbs(value: np.ndarray, sign: int) -> bool:
+        """True when the constant ``value`` read with ``sign`` joins the chain's constant."""
+        return True
+
+    @staticmethod
+    def combine(
+        constant: np.ndarray | None, value: np.ndarray, sign: int, dtype: str
+    ) -> np.ndarray:
+        """``constant`` (None: none yet) with ``value`` read with ``sign`` absorbed."""
         with np.errstate(all="ignore"):
-            value = np.asarray(value).astype(self.dtype) * sign
-            self.constant = np.asarray(value if self.constant is None else self.constant + value)
+            value = np.asarray(value).astype(dtype) * sign
+            return np.asarray(value if constant is None else constant + value)
+
+    @staticmethod
+    def negated(constant: np.ndarray | None, sign: int, dtype: str) -> tuple:
+        """``(constant, sign)`` for the operand of a ``neg`` read with ``sign``."""
+        return constant, -sign
+
+    @staticmethod
+    def factor_kinds(leaves: Leaves) -> frozenset:
+        return frozenset()
+
+
+@dataclass
+class Product(ChainKind, append_op=mul, inverse_op=true_div):
+    """``constant * prod(numerators) / prod(denominators)``."""
+
+    dtype: str
+    numerators: list[Variable] = field(default_factory=list)
+    denominators: list[Variable] = field(default_factory=list)
+    constant: np.ndarray | None = None
+
+    @staticmethod
+    def flattens(dtype: str) -> tuple:
+        """The ops a chain of ``dtype`` is read through: integers do not divide exactly."""
+        return (mul, neg, true_div) if dtype[0] in "fc" else (mul, neg)
+
+    @staticmethod
+    def absorbs(value: np.ndarray, power: int) -> bool:
+        """True unless joining would divide by zero: ``x / 0`` stays a factor."""
+        return power > 0 or bool(np.all(value != 0))
+
+    @staticmethod
+    def combine(
+        constant: np.ndarray | None, value: np.ndarray, power: int, dtype: str
+    ) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            value = np.asarray(value).astype(dtype)
+            if power < 0:
+                value = np.asarray(1, dtype=dtype) / value
+            return np.asarray(value if constant is None else constant * value)
+
+    @staticmethod
+    def negated(constant: np.ndarray | None, power: int, dtype: str) -> tuple:
+        """A negation is a factor -1 of the constant; the operand keeps ``power``."""
+        return Product.combine(constant, np.asarray(-1), 1, dtype), power
+
+    @staticmethod
+    def factor_kinds(leaves: Leaves) -> frozenset:
+        return frozenset(factor_kind(v) for v, power in leaves if power > 0) - {None}
 
 
 def flattenable(v: Variable, ops: tuple, dtype: str) -> bool:
@@ -73,90 +174,90 @@ def flattenable(v: Variable, ops: tuple, dtype: str) -> bool:
     return node is not None and node.op in ops and v.dtype == dtype
 
 
-SUM_OPS = (add, sub, neg)
-
-
-class _Read(NamedTuple):
-    """A form as read once, with what extending it by one leaf needs to know in O(1)."""
-
-    above: tuple  # a sum's (term, sign) pairs; a product's numerators
-    below: tuple  # a product's denominators
-    constant: np.ndarray | None
-    index: frozenset  # (id(leaf), +1 or -1)
-    uniform: bool  # every leaf has the form's dtype
-    count: int  # a sum's negative terms
-    kinds: frozenset = frozenset()  # a product's factor kinds that rules look for
-
-
-#: forms already read: a chain is read once, however many of its prefixes are asked for
-_SUMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_PRODUCTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _remember_sum(var: Variable, terms: tuple, constant) -> _Read:
-    read = _Read(
-        terms,
-        (),
+def read_chain(var: Variable, kind: type[ChainKind]) -> _Read:
+    """``var`` read as a chain of ``kind`` through the chain's nodes of its dtype; read once,
+    and a chain read before is taken in one step."""
+    known = kind.known.get(var)
+    if known is not None:
+        return known
+    dtype = var.dtype
+    ops = kind.flattens(dtype)
+    leaves: list[tuple[Variable, int]] = []
+    constant = None
+    stack = [(var, 1)]
+    while stack:
+        v, sign = stack.pop()
+        value = numeric_constant(v)
+        part = kind.known.get(v) if v is not var else None
+        if value is not None and kind.absorbs(value, sign):
+            constant = kind.combine(constant, value, sign, dtype)
+        elif part is not None and (part.constant is None or kind.absorbs(part.constant, sign)):
+            leaves.extend(part.leaves if sign > 0 else [(t, -s) for t, s in part.leaves])
+            if part.constant is not None:
+                constant = kind.combine(constant, part.constant, sign, dtype)
+        elif flattenable(v, ops, dtype):
+            node = v.owner
+            if node.op is neg:
+                constant, sign = kind.negated(constant, sign, dtype)
+                stack.append((node.inputs[0], sign))
+            else:
+                a, b = node.inputs
+                stack.append((b, -sign if node.op is kind.inverse_op else sign))
+                stack.append((a, sign))
+        else:
+            leaves.append((v, sign))
+    known = kind.known[var] = _Read(
+        tuple(leaves),
         constant,
-        frozenset((id(v), s) for v, s in terms),
-        all(v.dtype == var.dtype for v, _ in terms),
-        sum(s < 0 for _, s in terms),
+        frozenset((id(v), s) for v, s in leaves),
+        all(v.dtype == dtype for v, _ in leaves),
+        sum(s < 0 for _, s in leaves),
+        kind.factor_kinds(leaves),
     )
-    _SUMS[var] = read
-    return read
+    return known
 
 
 def read_sum(var: Variable) -> Sum:
     """``var`` as a Sum, flattening add/sub/neg nodes of its dtype."""
-    known = _SUMS.get(var)
-    if known is None:
-        form = Sum(var.dtype)
-        stack = [(var, 1)]
-        while stack:
-            v, sign = stack.pop()
-            value = numeric_constant(v)
-            part = _SUMS.get(v) if v is not var else None
-            if value is not None:
-                form.add_constant(value, sign)
-            elif part is not None:
-                form.terms.extend((t, s * sign) for t, s in part.above)
-                if part.constant is not None:
-                    form.add_constant(part.constant, sign)
-            elif flattenable(v, SUM_OPS, form.dtype):
-                node = v.owner
-                if node.op is neg:
-                    stack.append((node.inputs[0], -sign))
-                else:
-                    a, b = node.inputs
-                    stack.append((b, -sign if node.op is sub else sign))
-                    stack.append((a, sign))
-            else:
-                form.terms.append((v, sign))
-        known = _remember_sum(var, tuple(form.terms), form.constant)
-    return Sum(var.dtype, list(known.above), known.constant)
+    known = read_chain(var, Sum)
+    return Sum(var.dtype, list(known.leaves), known.constant)
 
 
-def sum_extension(node: Apply) -> tuple[_Read, Variable, int] | None:
-    """``(read chain, leaf, sign)`` when ``node`` is ``chain ± leaf``: one term appended to a
-    sum already read (rules then need to look at the new term only)."""
-    out = node.outputs[0]
-    if node.op not in (add, sub):
+def read_product(var: Variable) -> Product:
+    """``var`` as a Product, flattening mul/neg (and true_div for floats) nodes of its dtype."""
+    known = read_chain(var, Product)
+    return Product(
+        var.dtype,
+        [v for v, power in known.leaves if power > 0],
+        [v for v, power in known.leaves if power < 0],
+        known.constant,
+    )
+
+
+def chain_extension(node: Apply, kind: type[ChainKind]) -> tuple[_Read, Variable, int] | None:
+    """``(read chain, leaf, sign)`` when ``node`` is ``chain ± leaf`` (a Sum) or ``chain * leaf``,
+    ``chain / leaf`` (a Product): one leaf appended to a chain already read (rules then need
+    to look at the new leaf only)."""
+    op, out = node.op, node.outputs[0]
+    if op not in (kind.append_op, kind.inverse_op):
         return None
-    for chain, leaf in [node.inputs] + ([node.inputs[::-1]] if node.op is add else []):
+    ops = kind.flattens(out.dtype)
+    if op not in ops:  # integer products do not divide
+        return None
+    for chain, leaf in [node.inputs] + ([node.inputs[::-1]] if op is kind.append_op else []):
         if chain.dtype != out.dtype or numeric_constant(leaf) is not None:
             continue
-        if flattenable(leaf, SUM_OPS, out.dtype):
+        if flattenable(leaf, ops, out.dtype):
             continue
-        if chain not in _SUMS:
-            read_sum(chain)
-        return _SUMS[chain], leaf, (-1 if node.op is sub else 1)
+        return read_chain(chain, kind), leaf, (-1 if op is kind.inverse_op else 1)
     return None
 
 
-def extends_canonical_sum(node: Apply) -> bool:
-    """True when ``node`` appends a term to a canonical chain in canonical order, so it is
-    canonical itself (and its form is remembered): an O(1) answer for long sums."""
-    extension = sum_extension(node)
+def extends_canonical(node: Apply, kind: type[ChainKind]) -> bool:
+    """True when ``node`` appends a leaf to a canonical chain in canonical order (leaves with +1
+    first, then those with -1, the first with +1), so it is canonical itself (and its chain is
+    remembered): an O(1) answer for long chains."""
+    extension = chain_extension(node, kind)
     if extension is None:
         return False
     chain, leaf, sign = extension
@@ -167,16 +268,16 @@ def extends_canonical_sum(node: Apply) -> bool:
         and leaf.dtype == out.dtype
         and broadcast_source(leaf) is None
         and (id(leaf), -sign) not in chain.index
-        and (chain.count == 0 if sign > 0 else chain.count < len(chain.above))
+        and (chain.count == 0 if sign > 0 else chain.count < len(chain.leaves))
     )
     if canonical:
-        _SUMS[out] = _Read(
-            chain.above + ((leaf, sign),),
-            (),
+        kind.known[out] = _Read(
+            chain.leaves + ((leaf, sign),),
             None,
             chain.index | {(id(leaf), sign)},
             True,
             chain.count + (sign < 0),
+            chain.kinds | kind.factor_kinds(((leaf, sign),)),
         )
     return canonical
 
@@ -198,79 +299,6 @@ def cancel_terms(form: Sum) -> list[Variable]:
     return removed
 
 
-@dataclass
-class Product:
-    """``constant * prod(numerators) / prod(denominators)``."""
-
-    dtype: str
-    numerators: list[Variable] = field(default_factory=list)
-    denominators: list[Variable] = field(default_factory=list)
-    constant: np.ndarray | None = None
-
-    def scale(self, value: np.ndarray, power: int) -> None:
-        with np.errstate(all="ignore"):
-            value = np.asarray(value).astype(self.dtype)
-            if power < 0:
-                value = np.asarray(1, dtype=self.dtype) / value
-            self.constant = np.asarray(value if self.constant is None else self.constant * value)
-
-
-def _remember_product(var: Variable, numerators: tuple, denominators: tuple, constant) -> _Read:
-    read = _Read(
-        numerators,
-        denominators,
-        constant,
-        frozenset([(id(v), 1) for v in numerators] + [(id(v), -1) for v in denominators]),
-        all(v.dtype == var.dtype for v in numerators + denominators),
-        0,
-        frozenset(factor_kind(v) for v in numerators) - {None},
-    )
-    _PRODUCTS[var] = read
-    return read
-
-
-def _product_ops(dtype: str) -> tuple:
-    return (mul, neg, true_div) if dtype[0] in "fc" else (mul, neg)
-
-
-def read_product(var: Variable) -> Product:
-    """``var`` as a Product, flattening mul/neg (and true_div for floats) nodes of its dtype."""
-    known = _PRODUCTS.get(var)
-    if known is None:
-        form = Product(var.dtype)
-        ops = _product_ops(var.dtype)
-        stack = [(var, 1)]
-        while stack:
-            v, power = stack.pop()
-            value = numeric_constant(v)
-            part = _PRODUCTS.get(v) if v is not var else None
-            if value is not None and (power > 0 or np.all(value != 0)):
-                form.scale(value, power)
-            elif part is not None and (
-                power > 0 or part.constant is None or np.all(part.constant != 0)
-            ):
-                above, below = (part.above, part.below) if power > 0 else (part.below, part.above)
-                form.numerators.extend(above)
-                form.denominators.extend(below)
-                if part.constant is not None:
-                    form.scale(part.constant, power)
-            elif flattenable(v, ops, form.dtype):
-                node = v.owner
-                if node.op is neg:
-                    form.scale(np.asarray(-1), 1)
-                    stack.append((node.inputs[0], power))
-                else:
-                    a, b = node.inputs
-                    stack.append((b, -power if node.op is true_div else power))
-                    stack.append((a, power))
-            else:
-                (form.numerators if power > 0 else form.denominators).append(v)
-        known = _remember_product(
-            var, tuple(form.numerators), tuple(form.denominators), form.constant
-        )
-    return Product(var.dtype, list(known.above), list(known.below), known.constant)
-
-
 def factor_kind(v: Variable) -> str | None:
     """What stabilizing product rules look for in a numerator: an exp, a sigmoid or a sum."""
     op = v.owner.op if v.owner is not None else None
@@ -279,62 +307,6 @@ def factor_kind(v: Variable) -> str | None:
     if op is sigmoid:
         return "sigmoid"
     return "sum" if op in (add, sub) else None
-
-
-def product_extension(node: Apply) -> tuple[_Read, Variable, int] | None:
-    """``(read chain, leaf, power)`` when ``node`` is ``chain * leaf`` or ``chain / leaf``:
-    one factor appended to a product already read."""
-    out = node.outputs[0]
-    if node.op not in (mul, true_div) or (node.op is true_div and out.dtype[0] not in "fc"):
-        return None
-    ops = _product_ops(out.dtype)
-    for chain, leaf in [node.inputs] + ([node.inputs[::-1]] if node.op is mul else []):
-        if chain.dtype != out.dtype or numeric_constant(leaf) is not None:
-            continue
-        if flattenable(leaf, ops, out.dtype):
-            continue
-        if chain not in _PRODUCTS:
-            read_product(chain)
-        return _PRODUCTS[chain], leaf, (-1 if node.op is true_div else 1)
-    return None
-
-
-def extends_canonical_product(node: Apply) -> bool:
-    """True when ``node`` appends a factor to a canonical chain in canonical order (its form
-    is then remembered): an O(1) answer for long products."""
-    extension = product_extension(node)
-    if extension is None:
-        return False
-    chain, leaf, power = extension
-    out = node.outputs[0]
-    canonical = (
-        chain.constant is None
-        and chain.uniform
-        and leaf.dtype == out.dtype
-        and broadcast_source(leaf) is None
-        and (id(leaf), -power) not in chain.index
-        and (power < 0 or not chain.below)
-    )
-    if canonical:
-        above, below = (
-            (chain.above + (leaf,), chain.below)
-            if power > 0
-            else (
-                chain.above,
-                chain.below + (leaf,),
-            )
-        )
-        kind = factor_kind(leaf) if power > 0 else None
-        _PRODUCTS[out] = _Read(
-            above,
-            below,
-            None,
-            chain.index | {(id(leaf), power)},
-            True,
-            0,
-            chain.kinds | {kind} if kind else chain.kinds,
-        )
-    return canonical
 
 
 def cancel_factors(form: Product) -> list[Variable]:

@@ -28,14 +28,14 @@ from symgraph.rewrite.rules.algebra import (
 )
 from symgraph.rewrite.rules.forms import (
     Product,
+    Sum,
     cancel_factors,
+    chain_extension,
     exp_argument,
     factor_kind,
     numeric_constant,
-    product_extension,
     read_product,
     read_sum,
-    sum_extension,
 )
 from symgraph.tensor.elemwise import (
     add,
@@ -136,7 +136,7 @@ stabilize.add(log(bind("total", any_op(Reduce, kind="sum")(exp(x)))), logsumexp,
 def one_minus_sigmoid(node):
     """``k - sigmoid(x) -> sigmoid(-x) + (k - 1)``, inside any sum."""
     out = node.outputs[0]
-    extension = sum_extension(node)
+    extension = chain_extension(node, Sum)
     if out.dtype[0] != "f" or (extension is not None and not _is_sigmoid(extension[1])):
         return None
     form = read_sum(out)
@@ -159,7 +159,7 @@ def logistic_gradient(node):
     out = node.outputs[0]
     if out.dtype[0] != "f":
         return None
-    extension = sum_extension(node)
+    extension = chain_extension(node, Sum)
     if extension is not None and not _sigmoids(read_product(extension[1]).numerators):
         return None
     form = read_sum(out)
@@ -233,7 +233,7 @@ def sigmoid_algebra(node):
     """``1 / (1 + exp(u)) -> sigmoid(-u)``; ``exp(a) * sigmoid(-a) -> sigmoid(a)``; and
     ``(p / s + q) * s * r -> p * r + q * s * r`` when that cancels every denominator."""
     out = node.outputs[0]
-    extension = product_extension(node)
+    extension = chain_extension(node, Product)
     if out.dtype[0] != "f" or (extension is not None and _plain(*extension)):
         return None
     form = read_product(out)
