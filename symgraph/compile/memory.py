@@ -37,15 +37,13 @@ from dataclasses import dataclass, field
 
 from symgraph.compile.inplace import Chains, MemberTree, can_hold_result
 from symgraph.graph.basic import Apply, Variable
+from symgraph.tensor.creation import ARange, Diag, Eye
 from symgraph.tensor.dot import Dot, Tensordot
 from symgraph.tensor.nnet import LogSoftmax, Softmax
 from symgraph.tensor.reduction import ArgReduce, Reduce
 from symgraph.tensor.shape import (
     Alloc,
-    ARange,
-    Diag,
     DimShuffle,
-    Eye,
     Join,
     Repeat,
     Reshape,

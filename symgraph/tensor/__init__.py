@@ -90,21 +90,15 @@ from symgraph.tensor.reduction import (
 )
 from symgraph.tensor.shape import (
     Alloc,
-    ARange,
-    Diag,
     DimShuffle,
-    Eye,
     Join,
     Repeat,
     Reshape,
     Shape,
     Tile,
     alloc,
-    arange,
     concatenate,
-    diag,
     dimshuffle,
-    eye,
     fill,
     flatten,
     ones,
@@ -118,6 +112,7 @@ from symgraph.tensor.shape import (
     zeros,
     zeros_like,
 )
+from symgraph.tensor.creation import ARange, Diag, Eye, arange, diag, eye
 from symgraph.tensor.dot import Dot, Tensordot, batched_dot, dot, matmul, outer, tensordot
 from symgraph.tensor import subtensor
 from symgraph.tensor.subtensor import IncSubtensor, Subtensor, inc_subtensor, set_subtensor, take
