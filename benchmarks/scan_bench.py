@@ -12,12 +12,16 @@ Run: ``python benchmarks/scan_bench.py``
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 import numpy as np
 
-import symgraph as theano
-import symgraph.tensor as T
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import symgraph as theano  # noqa: E402
+import symgraph.tensor as T  # noqa: E402
 
 STEPS, UNITS, REPEATS = 1000, 64, 30
 
