@@ -311,6 +311,12 @@ def _failing_line(err: Exception, generated: Generated) -> tuple[LineInfo, Any, 
     return found
 
 
+def _where_text(where: str) -> str:
+    """``logreg.py:24 (/home/me/logreg.py:24)``: short first, the full path when it adds to it."""
+    short = short_where(where)
+    return short if short == where else f"{short} ({where})"
+
+
 def _explained(err: Exception, info: LineInfo, frame: Any, line: str) -> Exception:
     """``err`` again, with the op, its inputs' shapes and dtypes, and the user's line."""
     node = info.node
@@ -324,7 +330,7 @@ def _explained(err: Exception, info: LineInfo, frame: Any, line: str) -> Excepti
         else:
             described.append(f"{text}: {type(value).__name__}")
     message = (
-        f"{node.op} failed at {short_where(node.where)} ({node.where}): {err}\n"
+        f"{node.op} failed at {_where_text(node.where)}: {err}\n"
         f"  input shapes and dtypes: {'; '.join(described)}\n"
         f"  generated line: {line.split('  #')[0].strip()}"
     )
@@ -375,7 +381,7 @@ def _updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
             value = as_tensor_variable(value)
         if not _fits(value.type, target.type):
             cast = (
-                f"(({target!r}, T.cast(expression, {target.type.dtype!r})))"
+                f"({target!r}, T.cast(expression, {target.type.dtype!r}))"
                 if isinstance(target.type, TensorType)
                 and isinstance(value.type, TensorType)
                 and value.type.ndim == target.type.ndim
