@@ -14,8 +14,6 @@ Run: ``python docs/gen_compile.py`` (about a minute: it runs the benchmarks).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 import sys
@@ -25,33 +23,13 @@ import timeit
 import warnings
 from pathlib import Path
 
+from docblocks import refresh_outputs
+
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 PAGE = DOCS / "compile.md"
-FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 OUTPUT_FENCES = ("text", "console")
 MEASURED = re.compile(r"(<!-- measured: (\w+) -->\n)(.*?)(<!-- /measured -->)", re.DOTALL)
-
-
-def refresh_outputs(text: str) -> str:
-    """The page with each output block replaced by what the python block before it prints."""
-    namespace: dict = {"__name__": "__docs__"}
-    display = str(PAGE.relative_to(ROOT))
-    pieces, last = [], 0
-    fences = list(FENCE.finditer(text))
-    for i, fence in enumerate(fences):
-        if fence.group(1) != "python":
-            continue
-        line = text.count("\n", 0, fence.start(2)) + 1
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            exec(compile("\n" * (line - 1) + fence.group(2), display, "exec"), namespace)
-        after = fences[i + 1] if i + 1 < len(fences) else None
-        if after is not None and after.group(1) in OUTPUT_FENCES:
-            if not text[fence.end() : after.start()].strip():
-                pieces += [text[last : after.start(2)], printed.getvalue()]
-                last = after.end(2)
-    return "".join(pieces) + text[last:]
 
 
 def overhead_table() -> list[str]:
@@ -108,7 +86,9 @@ def main() -> None:
         os.chdir(scratch)  # files the page writes land here, as in tests/test_docs.py
         # an output of a new length moves the lines of the blocks below it: repeat until stable
         for _ in range(3):
-            previous, text = text, refresh_outputs(text)
+            namespace = {"__name__": "__docs__"}
+            display = str(PAGE.relative_to(ROOT))
+            previous, text = text, refresh_outputs(text, display, namespace, OUTPUT_FENCES)
             if text == previous:
                 break
         os.chdir(here)

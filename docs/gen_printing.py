@@ -18,21 +18,19 @@ Run: ``python docs/gen_printing.py``
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from docblocks import refresh_outputs
+
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 PAGE = DOCS / "printing.md"
 PICTURES = {"cost": "printing_cost_before.svg", "cost_fn": "printing_cost_after.svg"}
-FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 OUTPUT_FENCES = ("text", "output", "console")
 
 
@@ -52,28 +50,6 @@ def ensure_dot() -> str:
     return dot
 
 
-def refresh(text: str, namespace: dict) -> str:
-    """The page with each output block replaced by what the python block before it prints."""
-    pieces, last = [], 0
-    fences = list(FENCE.finditer(text))
-    for i, fence in enumerate(fences):
-        if fence.group(1) != "python":
-            continue
-        line = text.count("\n", 0, fence.start(2)) + 1
-        code = compile("\n" * (line - 1) + fence.group(2), str(PAGE), "exec")
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            exec(code, namespace)
-        after = fences[i + 1] if i + 1 < len(fences) else None
-        if after is None or text[fence.end() : after.start()].strip():
-            continue
-        if after.group(1) in OUTPUT_FENCES:
-            output = printed.getvalue().replace(str(ROOT) + os.sep, "")
-            pieces += [text[last : after.start(2)], output]
-            last = after.end(2)
-    return "".join(pieces) + text[last:]
-
-
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     from symgraph.printing import pydotprint
@@ -82,7 +58,14 @@ def main() -> None:
     namespace: dict = {"__name__": "docs_printing"}
     with tempfile.TemporaryDirectory() as scratch:
         os.chdir(scratch)  # files the page writes land here, as in tests/test_docs.py
-        PAGE.write_text(refresh(PAGE.read_text(encoding="utf-8"), namespace), encoding="utf-8")
+        text = refresh_outputs(
+            PAGE.read_text(encoding="utf-8"),
+            str(PAGE),
+            namespace,
+            OUTPUT_FENCES,
+            clean=lambda printed: printed.replace(str(ROOT) + os.sep, ""),
+        )
+        PAGE.write_text(text, encoding="utf-8")
     for name, picture in PICTURES.items():
         print("wrote", pydotprint(namespace[name], str(DOCS / picture), format="svg"))
     print("wrote", PAGE)

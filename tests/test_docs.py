@@ -14,7 +14,6 @@ from __future__ import annotations
 import doctest
 import json
 import os
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,8 +22,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "docs"))
+import docblocks  # noqa: E402  (docs/docblocks.py: the page parser the docs generators share)
+
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 OUTPUT_FENCES = ("text", "output")
 MARKER = "\x1e-- symgraph docs block --\x1e"
 
@@ -51,20 +52,11 @@ class Block:
 
 
 def python_blocks(text: str) -> list[Block]:
-    """The page's python blocks, each paired with the output block right after it."""
-    blocks: list[Block] = []
-    fences = list(FENCE.finditer(text))
-    for i, fence in enumerate(fences):
-        if fence.group(1) != "python":
-            continue
-        line = text.count("\n", 0, fence.start(2)) + 1
-        after = fences[i + 1] if i + 1 < len(fences) else None
-        directly_after = after is not None and not text[fence.end() : after.start()].strip()
-        expected = None
-        if directly_after and after.group(1) in OUTPUT_FENCES:
-            expected = after.group(2)
-        blocks.append(Block(fence.group(2), line, expected))
-    return blocks
+    """The page's python blocks, each with the output it must print (or None)."""
+    return [
+        Block(b.code, b.line, b.output if b.output_fence in OUTPUT_FENCES else None)
+        for b in docblocks.python_blocks(text)
+    ]
 
 
 def display_name(page: Path) -> str:
