@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -257,6 +258,18 @@ def _seed(var: Variable, value: Any) -> Variable:
     return value
 
 
+#: each gradient ``grad`` returned -> the variable it is the gradient with respect to
+_wrt_of: weakref.WeakKeyDictionary[Variable, Variable] = weakref.WeakKeyDictionary()
+
+
+def gradient_wrt(var: Variable) -> Variable | None:
+    """The variable ``var`` is the gradient with respect to, when ``grad`` returned it.
+
+    DEBUG_MODE checks at run time that such an output has that variable's shape.
+    """
+    return _wrt_of.get(var)
+
+
 def _disconnected(message: str, policy: str) -> None:
     """Apply a 'raise' / 'warn' / 'ignore' policy to a disconnection."""
     if policy == "raise":
@@ -341,6 +354,7 @@ def grad(
                 result.append(None if return_disconnected == "None" else DisconnectedType()())
                 continue
         result.append(grads[w] if w in grads else _float_zeros_like(w))
+        _wrt_of[result[-1]] = w
     if not is_list:
         return result[0]
     return tuple(result) if isinstance(wrt, tuple) else result

@@ -9,6 +9,7 @@ the generated code itself, and errors are explained only when they happen.
 
 from __future__ import annotations
 
+import functools
 import linecache
 import time
 import warnings
@@ -26,9 +27,11 @@ from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.profile import Profile
 from symgraph.compile.shared import SharedVariable
 from symgraph.config import config
+from symgraph.gradient import gradient_wrt
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.fgraph import Graph
 from symgraph.graph.traversal import ancestors, rebuild
+from symgraph.tensor.shape import shape
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import as_tensor_variable
 
@@ -109,7 +112,7 @@ def function(
     else:
         optimized, firings = optimize(graph, mode.optimizer_name)
     _check_optimized(graph, optimized)
-    return Function(
+    compiled = Function(
         ins,
         outs,
         single,
@@ -122,6 +125,10 @@ def function(
         Profile(name or "fn") if profile else None,
         time.perf_counter() - start,
     )
+    if mode.debug:
+        compiled._wrap = _gradient_shape_check(ins, outs, replace, [s for s, _ in update_pairs])
+        compiled._fn = compiled._wrap(compiled._fn)
+    return compiled
 
 
 class Function:
@@ -159,6 +166,7 @@ class Function:
         "_allow_downcast",
         "_generated",
         "_fn",
+        "_wrap",
         "_nargs",
         "_positions",
         "__weakref__",
@@ -193,6 +201,7 @@ class Function:
         self._nargs = len(inputs)
         self._positions = _keyword_positions(inputs)
         self._generated = self._generate(inplace=self.mode.inplace)
+        self._wrap = _unchanged
         self._fn = self._generated.fn
         self.compile_time = build_time + time.perf_counter() - start
 
@@ -274,7 +283,7 @@ class Function:
             # a size-1 dimension broadcast at run time, so the planned buffer is too small;
             # NumPy refused before writing anything, so the call can run again safely
             self._generated = self._generate(inplace=False)
-            self._fn = self._generated.fn
+            self._fn = self._wrap(self._generated.fn)
             return self(*args)
         if info.kind != "node":
             raise err
@@ -456,6 +465,64 @@ def _check_roots(ins: Sequence[In], targets: Sequence[Variable], on_unused: str)
         if on_unused == "raise":
             raise UnusedInputError(message)
         warnings.warn(message, stacklevel=3)
+
+
+def _gradient_shape_check(
+    ins: Sequence[In],
+    outs: Sequence[Out],
+    replace: Mapping[Variable, Variable],
+    updated: Sequence[SharedVariable],
+) -> Any:
+    """DEBUG_MODE: a wrapper of the generated function that checks after each call that
+    every output ``grad`` returned has the shape of the variable it is the gradient of.
+
+    The variables' shapes come from a FAST_COMPILE function of the same inputs, so
+    no rewrite under test computes them; gradients of variables the inputs do not
+    determine are not checked. A failing check restores the updated shared variables.
+    """
+    checks = [(i, w) for i, o in enumerate(outs) if (w := gradient_wrt(o.variable)) is not None]
+    if not checks:
+        return _unchanged
+    inputs = [i.variable for i in ins]
+    try:
+        shapes_of = function(
+            inputs,
+            [shape(w) for _, w in checks],
+            givens=list(replace.items()),
+            mode="FAST_COMPILE",
+            on_unused_input="ignore",
+        )
+    except MissingInputError:
+        return _unchanged
+
+    def checked(fn: Any) -> Any:
+        return functools.partial(_call_checked, fn, shapes_of, checks, len(outs), updated)
+
+    return checked
+
+
+def _unchanged(fn: Any) -> Any:
+    return fn
+
+
+def _call_checked(
+    fn: Any, shapes_of: Any, checks: list, n_out: int, updated: list, *args: Any
+) -> Any:
+    """``fn(*args)``, undone and raising when a gradient's shape differs from its variable's."""
+    expected = shapes_of(*args)
+    saved = [(var.storage, np.copy(var.storage.value)) for var in updated]
+    results = fn(*args)
+    values = [results] if n_out == 1 and not isinstance(results, list) else results
+    for (i, w), want in zip(checks, expected):
+        got, want = np.shape(values[i]), tuple(int(n) for n in want)
+        if got != want:
+            for storage, value in saved:
+                storage.value = value
+            raise ValueError(
+                f"DEBUG_MODE: the gradient with respect to {w!r} (created at {w.where}) "
+                f"has shape {got}, but {w!r} has shape {want}"
+            )
+    return results
 
 
 def _check_optimized(before: Graph, after: Graph) -> None:

@@ -48,15 +48,14 @@ def brief(var: Variable, depth: int = 3) -> str:
     return f"({text})" if getattr(node.op, "precedence", 100) < 100 else text
 
 
-def types_compatible(old: Variable, new: Variable) -> bool:
-    """Same kind of type, dtype and ndim, and no static size that contradicts the other."""
-    a, b = old.type, new.type
-    if type(a) is not type(b) or getattr(a, "dtype", None) != getattr(b, "dtype", None):
-        return False
-    shape_a, shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
-    return len(shape_a) == len(shape_b) and all(
-        x is None or y is None or x == y for x, y in zip(shape_a, shape_b)
-    )
+def same_type(old: Variable, new: Variable) -> bool:
+    """True when ``new`` has exactly ``old``'s type.
+
+    Exact, not merely compatible: a replacement claiming a static size its
+    original leaves unknown (1 for None, say) changes how every reader
+    broadcasts, which is how wrong-shaped gradients once passed unnoticed.
+    """
+    return old.type == new.type
 
 
 _active: list[Rewriter] = []
@@ -182,7 +181,7 @@ class Rewriter:
         return None
 
     def _record(self, rule: Rule, node: Apply, out: Variable, replacement: Variable) -> None:
-        if not isinstance(replacement, Variable) or not types_compatible(out, replacement):
+        if not isinstance(replacement, Variable) or not same_type(out, replacement):
             got = replacement.type if isinstance(replacement, Variable) else type(replacement)
             raise TypeError(
                 f"rule {rule} replaced {brief(out)} of type {out.type} by {brief(replacement)} "

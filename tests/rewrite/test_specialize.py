@@ -129,8 +129,12 @@ def test_constants_fold_within_limits(rewritten, text):
 def test_branches_a_constant_condition_never_takes_are_dropped(rewritten, same_values):
     (then,) = rewritten([a, b], [T.switch(T.constant(True), a, b)], dead_code)
     assert then is a
-    (other,) = rewritten([a, b], [T.switch(T.constant(np.zeros(4, bool)), a, b)], dead_code)
-    assert other is b
+    b4 = T.tensor("b4", dtype="float64", shape=(4,))
+    (other,) = rewritten([a, b4], [T.switch(T.constant(np.zeros(4, bool)), a, b4)], dead_code)
+    assert other is b4
+    # the condition fixes the result's length at 4; b alone does not, so the type would change
+    (typed,) = rewritten([a, b], [T.switch(T.constant(np.zeros(4, bool)), a, b)], dead_code)
+    assert typed.owner.op is T.switch
     (same,) = rewritten([a, b], [T.switch(a > 1, b, b)], dead_code)
     assert same is b
     s = T.dscalar("s")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from symgraph.rewrite.pattern import RuleSet
-from symgraph.rewrite.rules.algebra import covers
 from symgraph.rewrite.rules.forms import numeric_constant
 from symgraph.tensor.elemwise import cast, switch
 
@@ -20,8 +19,9 @@ dead_code = RuleSet("dead_code")
 
 
 def _branch(out, branch):
-    """``branch`` standing for the switch's output, if it has the output's shape."""
-    return cast(branch, out.dtype) if covers([branch.type.shape], out.type.shape) else None
+    """``branch`` standing for the switch's output, if it has the output's type."""
+    branch = cast(branch, out.dtype)
+    return branch if branch.type == out.type else None
 
 
 @dead_code.node_rule(switch)

@@ -376,7 +376,10 @@ def scale_into_increment(node):
         inner = increment_of_zeros(increment)
         if inner is None or y.dtype != out.dtype or increment.dtype != out.dtype:
             continue
-        if not covers([y.type.shape], out.type.shape):
+        # neither factor may broadcast: y[i] must be the element the product scales
+        if y.ndim != out.ndim or not covers([y.type.shape], out.type.shape):
+            continue
+        if not covers([increment.type.shape], out.type.shape):
             continue
         target, value, *parts = inner.inputs
         scaled = cast(mul(value, Subtensor(inner.op.idx)(y, *parts)), out.dtype)
