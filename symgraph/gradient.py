@@ -85,6 +85,7 @@ class GradientIdentity(TensorOp):
     """
 
     forward_identity = True
+    view_map = {0: (0,)}
     #: how the node prints: the name of the function that builds it (each subclass sets it)
     label: ClassVar[str]
 

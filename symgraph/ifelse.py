@@ -39,6 +39,12 @@ class IfElse(Op):
     _compiled: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
+    def view_map(self) -> dict[int, tuple[int, ...]]:
+        """A branch may return one of its inputs as it is."""
+        values = tuple(range(1, len(self.then.inputs) + 1))
+        return dict.fromkeys(range(len(self.then.outputs)), values)
+
+    @property
     def inner_graphs(self) -> dict[str, Graph]:
         """The named inner graphs, for printing."""
         return {"then": self.then, "else": self.else_}

@@ -37,68 +37,17 @@ from dataclasses import dataclass, field
 
 from symgraph.compile.inplace import Chains, MemberTree, can_hold_result
 from symgraph.graph.basic import Apply, Variable
-from symgraph.tensor.creation import ARange, Diag, Eye
-from symgraph.tensor.dot import Dot, Tensordot
-from symgraph.tensor.nnet import LogSoftmax, Softmax
-from symgraph.tensor.reduction import ArgReduce, Reduce
-from symgraph.tensor.shape import (
-    Alloc,
-    DimShuffle,
-    Join,
-    Repeat,
-    Reshape,
-    Shape,
-    ShapeEntry,
-    Tile,
-)
-from symgraph.tensor.subtensor import IncSubtensor, Subtensor
-
-#: ops whose outputs are always new arrays (or immutable NumPy scalars)
-FRESH_OPS = (
-    Alloc,
-    ARange,
-    ArgReduce,
-    Diag,
-    Dot,
-    Eye,
-    IncSubtensor,
-    Join,
-    LogSoftmax,
-    Reduce,
-    Repeat,
-    Shape,
-    ShapeEntry,
-    Softmax,
-    Tensordot,
-    Tile,
-)
 
 
 def alias_input(node: Apply) -> int | None:
-    """The input a node's code merely names (an identity op), or None.
-
-    Such a node computes nothing: its output is that input itself.
-    """
-    if len(node.outputs) != 1:
-        return None
-    names = [f"_in{i}_" for i in range(len(node.inputs))]
-    expr = node.op.code(*names)
-    return names.index(expr) if expr in names else None
+    """0 for an identity op (its output is its input itself, so it has no code), else None."""
+    return 0 if getattr(node.op, "forward_identity", False) else None
 
 
 def aliased_inputs(node: Apply) -> Sequence[int]:
-    """Positions of the inputs whose memory the node's outputs may share."""
-    op = node.op
-    alias = alias_input(node)
-    if alias is not None or getattr(op, "forward_identity", False):
-        return (alias or 0,)
-    if isinstance(op, (DimShuffle, Reshape)):
-        return (0,)
-    if isinstance(op, Subtensor):
-        return (0,) if op.is_view else ()
-    if getattr(op, "elementwise", False) or isinstance(op, FRESH_OPS):
-        return ()
-    return tuple(range(len(node.inputs)))  # unknown op: assume the worst
+    """Positions of the inputs whose memory the node's outputs may share (its ``view_map``)."""
+    views = node.op.view_map
+    return sorted({i for out in range(len(node.outputs)) for i in views.get(out, ())})
 
 
 @dataclass

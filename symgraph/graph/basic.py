@@ -165,9 +165,13 @@ class Op:
         forward-mode tangents of the outputs; None means "build from pullbacks".
     ``pretty(*args)``
         how ``pprint`` shows the node, given the printed arguments.
+    ``view_map``
+        output index -> positions of the inputs whose memory that output may
+        share (Theano's name); an output not listed is a new array.
     """
 
     nout: ClassVar[int] = 1
+    view_map: ClassVar[dict[int, tuple[int, ...]]] = {}
     #: bind precedence of ``pretty`` (higher binds tighter); function-call form is atomic
     precedence: ClassVar[int] = 100
 

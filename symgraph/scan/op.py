@@ -83,6 +83,13 @@ class Scan(Op):
         """The named inner graphs, for printing."""
         return {"step": self.step}
 
+    @property
+    def view_map(self) -> dict[int, tuple[int, ...]]:
+        """A final state may be its initial value, or an invariant the step returns."""
+        n_invariants = len(self.step.inputs) - self.n_varying
+        n_inputs = self.has_n_steps + len(self.seq_taps) + len(self.state_taps) + n_invariants
+        return dict.fromkeys(range(len(self.step.outputs)), tuple(range(n_inputs)))
+
     def split_inputs(self, inputs: Sequence[Any]) -> tuple[Any, list, list, list]:
         """``(n_steps or None, sequences, initial values, invariants)`` of a node's inputs."""
         inputs = list(inputs)

@@ -128,6 +128,8 @@ class DimShuffle(TensorOp):
     ndim_in: int
     order: tuple[int | str, ...]
 
+    view_map = {0: (0,)}
+
     def infer_type(self, x: Variable) -> TensorType:
         kept = [d for d in self.order if d != "x"]
         if (
@@ -226,6 +228,8 @@ class Reshape(TensorOp):
     """``np.reshape(x, shape)`` with ``shape`` an int64 vector of length ``ndim``."""
 
     ndim: int
+
+    view_map = {0: (0,)}
 
     def infer_type(self, x: Variable, shape: Variable) -> TensorType:
         if shape.ndim != 1 or shape.dtype[0] not in "iu":

@@ -155,8 +155,9 @@ class Subtensor(TensorOp):
     idx: tuple[Entry, ...]
 
     @property
-    def is_view(self) -> bool:
-        return not _is_advanced(self.idx)
+    def view_map(self) -> dict[int, tuple[int, ...]]:
+        """A basic index gives a view of ``x``; an advanced one a new array."""
+        return {} if _is_advanced(self.idx) else {0: (0,)}
 
     def is_shape_entry(self) -> bool:
         """True for ``v[k]`` with a constant int k (as in ``x.shape[k]``)."""
