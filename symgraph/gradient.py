@@ -35,7 +35,7 @@ from symgraph.graph.basic import Apply, Type, Variable, building_at
 from symgraph.graph.traversal import rebuild, toposort
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType
-from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
+from symgraph.tensor.variable import TensorOp, as_tensor_variable
 
 __all__ = [
     "DisconnectedInputError",
@@ -335,7 +335,10 @@ def grad(
                 f"for the whole Jacobian use jacobian(y, x)."
             )
         dtype = cost.dtype if _differentiable(cost) else config.floatX
-        seeds[cost] = constant(1.0, dtype=dtype)
+        # Theano's seed ``second(cost, 1)``: a one that reads the cost, so every input of the
+        # cost is an input of its gradients (``function([x, w], grad(dot(x, w), w))`` uses w);
+        # the optimizer folds it to the constant.
+        seeds[cost] = T.ones_like(cost, dtype=dtype)
     for var, value in (known_grads or {}).items():
         value = _seed(var, value)
         seeds[var] = seeds[var] + value if var in seeds else value

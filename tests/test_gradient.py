@@ -156,6 +156,36 @@ def test_disconnected_inputs():
         grad(cost, x, disconnected_inputs="maybe")
 
 
+def test_a_cost_reached_only_through_disconnected_grad_is_disconnected():
+    x = T.dscalar("x")
+    with pytest.raises(DisconnectedInputError, match=r"x \(created at .*test_gradient.py:\d+\)"):
+        grad(disconnected_grad(x) * 2, x)
+    v = T.dvector("v")
+    with pytest.raises(ValueError, match="v"):  # DisconnectedInputError is a ValueError
+        grad((disconnected_grad(v) * 2).sum() + disconnected_grad(v * v).max(), v)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE", "DEBUG_MODE"])
+def test_every_input_of_the_cost_is_an_input_of_its_gradients(mode):
+    """Theano seeds the walk with ``second(cost, 1)``: a gradient that does not read an
+    input of its cost (that of a linear map, or one cut by disconnected_grad) still uses it."""
+    x, w = T.dvectors("x", "w")
+    linear = symgraph.function([x, w], grad(T.dot(x, w), w), mode=mode)
+    np.testing.assert_array_equal(linear([1.0, 2.0], [5.0, 6.0]), [1.0, 2.0])
+    s = T.dscalar("s")
+    detached = symgraph.function([s], grad(disconnected_grad(s) * 2 + s, s), mode=mode)
+    assert detached(3.0) == 1.0
+    b = T.dvector("b")
+    bias = symgraph.function([x, b], grad((x + b).sum(), b), mode=mode)
+    np.testing.assert_array_equal(bias([1.0, 2.0], [0.0, 0.0]), [1.0, 1.0])
+
+
+def test_the_seed_costs_nothing_once_optimized():
+    x, w = T.dvectors("x", "w")
+    f = symgraph.function([x, w], grad(T.dot(x, w) ** 2, w))
+    assert [str(node.op) for node in f.graph.apply_nodes].count("Dot") == 1
+
+
 def test_consider_constant_argument_cuts_the_walk():
     x = T.dvector("x")
     y = x * 2
@@ -221,7 +251,7 @@ def test_an_op_without_gradient_is_a_clear_error():
         grad(NoGradient()(x).sum(), x)
     y = T.dvector("y")  # a gradient that does not pass through the op needs no pullback of it
     g = grad(NoGradient()(x).sum() + (y * y).sum(), y)
-    np.testing.assert_array_equal(g.eval({y: [1.0, 2.0]}), [2.0, 4.0])
+    np.testing.assert_array_equal(g.eval({x: [0.0], y: [1.0, 2.0]}), [2.0, 4.0])
 
 
 # -- higher derivatives ------------------------------------------------------------------------
