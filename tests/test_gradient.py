@@ -343,7 +343,7 @@ EXPRESSIONS = {
         lambda x: np.diag(np.exp(x) * (np.sin(x) + np.cos(x))),
     ),
     "linear": (lambda x: T.dot(MATRIX, x), lambda x: MATRIX),
-    "softmax": (lambda x: T.nnet.softmax(x), lambda x: _softmax_jacobian(x)),
+    "softmax": (lambda x: T.special.softmax(x), lambda x: _softmax_jacobian(x)),
     "shapes": (
         lambda x: T.concatenate([x[::-1], x.reshape((2, 2)).T.flatten()[:1] ** 2]),
         lambda x: np.vstack([np.eye(4)[::-1], [2 * x[0], 0, 0, 0]]),

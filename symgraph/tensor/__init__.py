@@ -122,11 +122,9 @@ from symgraph.tensor.nnet import (
     Softmax,
     binary_crossentropy,
     categorical_crossentropy,
-    log_softmax,
-    logsoftmax,
     relu,
-    softmax,
 )
+from symgraph.tensor.special import log_softmax, logsoftmax, softmax
 from symgraph.tensor.constructors import CONSTRUCTORS, tensor
 
 globals().update(CONSTRUCTORS)

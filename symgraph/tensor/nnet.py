@@ -2,7 +2,9 @@
 
 Softmax and log-softmax are named ops, not graphs, because the stabilizing
 rewrites and the printers must see them; each normalizes along ``axis``
-(the last by default, Theano's row-wise softmax).
+(the last by default, Theano's row-wise softmax). This module is Theano's
+``T.nnet``, whose softmax makes a vector a 1 x n row; ``symgraph.tensor.special``
+(PyTensor's location, and ``T.softmax``) keeps the input's shape.
 """
 
 from __future__ import annotations
@@ -105,16 +107,31 @@ def _float(dtype: str) -> str:
     return dtype if dtype[0] in "fc" else "float64"
 
 
-def softmax(x: Any, axis: int = -1) -> Variable:
-    """Softmax along ``axis`` (the last by default)."""
+def along(op: type[Softmax | LogSoftmax], x: Any, axis: int) -> Variable:
+    """``op`` normalizing ``x`` along ``axis`` (negative counts from the end)."""
     x = as_tensor_variable(x)
-    return Softmax(axis % max(x.ndim, 1))(x)
+    return op(axis % max(x.ndim, 1))(x)
+
+
+def _rows(x: Any, axis: int, name: str) -> tuple[Variable, int]:
+    """``x`` and ``axis``, a vector padded to a 1 x n row as Theano 1.0's softmax pads it
+    (programs index the rows of the result and take its ``argmax(axis=1)``)."""
+    x = as_tensor_variable(x)
+    if x.ndim != 1:
+        return x, axis
+    if axis not in (0, -1):
+        raise TypeError(f"{name}: axis {axis} is out of range for the vector {x!r}")
+    return T.dimshuffle(x, "x", 0), 1
+
+
+def softmax(x: Any, axis: int = -1) -> Variable:
+    """Softmax along ``axis`` (the last by default); a vector gives a 1 x n row (Theano 1.0)."""
+    return along(Softmax, *_rows(x, axis, "softmax"))
 
 
 def log_softmax(x: Any, axis: int = -1) -> Variable:
-    """Log of the softmax along ``axis``, computed stably."""
-    x = as_tensor_variable(x)
-    return LogSoftmax(axis % max(x.ndim, 1))(x)
+    """Log of the softmax along ``axis``, computed stably; a vector gives a 1 x n row."""
+    return along(LogSoftmax, *_rows(x, axis, "log_softmax"))
 
 
 logsoftmax = log_softmax

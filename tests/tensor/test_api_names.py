@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import symgraph.tensor as T
+from symgraph import gradient
 
 ELEMWISE = """add sub mul true_div int_div mod neg abs exp exp2 log log2 log10 log1p expm1 sqrt sqr
 square pow sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh arccosh arctanh sigmoid
@@ -41,7 +42,38 @@ def test_prefixed_and_plural_constructors(prefix, form):
 
 
 def test_softmax_family_in_pytensor_locations():
-    assert T.special.softmax is T.nnet.softmax is T.softmax
+    assert T.special.softmax is T.softmax and T.special.log_softmax is T.log_softmax
+    assert T.nnet.logsoftmax is T.nnet.log_softmax
+
+
+@pytest.mark.parametrize(
+    "theano_form, pytensor_form, reference",
+    [
+        (T.nnet.softmax, T.special.softmax, lambda z: np.exp(z) / np.exp(z).sum()),
+        (T.nnet.logsoftmax, T.special.log_softmax, lambda z: z - np.log(np.exp(z).sum())),
+        (T.nnet.log_softmax, T.log_softmax, lambda z: z - np.log(np.exp(z).sum())),
+    ],
+)
+def test_nnet_softmax_of_a_vector_is_a_row_as_in_theano(theano_form, pytensor_form, reference):
+    """Theano 1.0 pads a vector to a 1 x n row (programs index its rows and take
+    ``argmax(axis=1)``); PyTensor's ``T.special`` and ``T.softmax`` keep the vector."""
+    v = T.dvector("v")
+    value = np.array([1.0, 3.0, 0.5])
+    row = theano_form(v)
+    assert row.type == T.TensorType("float64", (1, None))
+    np.testing.assert_allclose(row.eval({v: value}), reference(value)[None, :])
+    assert row.argmax(axis=1).eval({v: value}).tolist() == [1]
+    np.testing.assert_allclose(row[0].eval({v: value}), reference(value))
+    assert theano_form(v, axis=0).type == row.type
+    with pytest.raises(TypeError, match="axis 1"):
+        theano_form(v, axis=1)
+    kept = pytensor_form(v)
+    assert kept.type == v.type
+    np.testing.assert_allclose(kept.eval({v: value}), reference(value))
+    m = T.dmatrix("m")
+    assert theano_form(m).owner.op == pytensor_form(m).owner.op  # matrices: the same softmax
+    weights = np.array([[1.0, -2.0, 0.5]])
+    gradient.verify_grad(lambda a: (theano_form(a) * weights).sum(), [value])
 
 
 rng = np.random.default_rng(7)
