@@ -416,9 +416,15 @@ def shape(x: Any) -> Variable:
     return Shape()(x)
 
 
-def dimshuffle(x: Any, pattern: Sequence[int | str]) -> Variable:
-    """Theano's dimshuffle: ``x.dimshuffle(1, 'x', 0)`` transposes and adds an axis."""
+def dimshuffle(x: Any, *pattern: int | str | Sequence[int | str]) -> Variable:
+    """Theano's dimshuffle: ``x.dimshuffle(1, 'x', 0)`` transposes and adds an axis.
+
+    The pattern is spread as arguments, ``dimshuffle(x, 1, 'x', 0)``, or one
+    sequence, ``dimshuffle(x, (1, 'x', 0))``, as the method takes it.
+    """
     x = as_tensor_variable(x)
+    if len(pattern) == 1 and isinstance(pattern[0], (list, tuple, range, np.ndarray)):
+        pattern = tuple(pattern[0])
     order = tuple(d if d == "x" else int(d) for d in pattern)
     if order == tuple(range(x.ndim)):
         return x

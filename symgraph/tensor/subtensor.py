@@ -279,6 +279,12 @@ def parse_index(x: Variable, index: Any) -> tuple[tuple[Entry, ...], list[Variab
     entries: list[Entry] = []
     parts: list[Variable] = []
     consumed = sum(0 if (i is None or i is Ellipsis) else _index_ndim(i) for i in index)
+    if consumed > x.ndim:
+        raise IndexError(
+            f"too many indices for {x!r}: it has {x.ndim} dimensions, but {consumed} were indexed"
+        )
+    if sum(i is Ellipsis for i in index) > 1:
+        raise IndexError(f"an index of {x!r} can have only one ellipsis (...)")
     for item in index:
         if item is Ellipsis:
             entries.extend([("slice", None, None, None)] * (x.ndim - consumed))

@@ -114,10 +114,14 @@ def _hashable_dtype_name(dtype: Any) -> str:
 def _safe_cast(value: Any, array: np.ndarray, dtype: str) -> bool:
     """True when ``value`` converts to ``dtype`` without losing information.
 
-    As in Theano, a Python float is accepted for any float type, and integers
-    for any type that holds their values exactly.
+    As in Theano, an array converts only when its dtype does (an int64 array
+    does not fit an int32 input, whatever its values); a Python float is
+    accepted for any float type, and other integers for any type that holds
+    their values exactly.
     """
     kind = np.dtype(dtype).kind
+    if isinstance(value, np.ndarray):
+        return np.can_cast(array.dtype, dtype, casting="safe")
     if np.can_cast(array.dtype, dtype, casting="safe") or (
         isinstance(value, float) and kind == "f"
     ):

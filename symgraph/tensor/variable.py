@@ -195,9 +195,7 @@ class _TensorOperators:
         return T.flatten(self, ndim)
 
     def dimshuffle(self, *pattern) -> TensorVariable:
-        if len(pattern) == 1 and isinstance(pattern[0], (list, tuple)):
-            pattern = pattern[0]
-        return T.dimshuffle(self, pattern)
+        return T.dimshuffle(self, *pattern)
 
     def transpose(self, *axes) -> TensorVariable:
         if len(axes) == 1 and isinstance(axes[0], (list, tuple)):
@@ -251,6 +249,11 @@ def constant(value: Any, name: str | None = None, dtype: str | None = None) -> T
             array = np.asarray(value)
             dtype = config.floatX if array.dtype == np.float64 else array.dtype
     array = np.array(value, dtype=dtype)
+    if array.dtype.kind not in "biufc":
+        raise TypeError(
+            f"cannot make a tensor constant from {type(value).__name__} {value!r}: tensors "
+            f"hold numbers and booleans, not values of dtype {array.dtype}"
+        )
     array.setflags(write=False)
     shape = tuple(1 if s == 1 else s for s in array.shape)
     return TensorConstant(TensorType(str(array.dtype), shape), array, name=name)

@@ -68,6 +68,28 @@ def test_input_checks_name_the_input():
         theano.function([row], row * 2)(np.ones((2, 3)))
 
 
+def test_an_integer_array_converts_by_its_dtype_as_in_theano():
+    """An int64 array does not fit an int32 input, whatever its values (Theano's filter);
+    lossless upcasts and Python ints that fit are accepted."""
+    i = T.ivector("i")
+    f = theano.function([i], i * 2)
+    with pytest.raises(TypeError, match="input 'i'.*int64 to int32.*allow_input_downcast"):
+        f(np.array([1, 2], dtype="int64"))
+    with pytest.raises(TypeError, match="uint32 to int32"):
+        f(np.array([1, 2], dtype="uint32"))
+    for upcast in ["int8", "int16", "uint16", "bool"]:
+        result = f(np.array([1, 0], dtype=upcast))
+        assert result.dtype == np.int32 and result.tolist() == [2, 0]
+    assert f([1, 2]).tolist() == [2, 4]  # a list converts by value
+    h = theano.function([i], i * 2, allow_input_downcast=True)
+    assert h(np.array([1, 2], dtype="int64")).tolist() == [2, 4]
+    d = T.dvector("d")
+    assert theano.function([d], d)(np.array([1, 2], dtype="int64")).dtype == np.float64
+    s = theano.shared(np.zeros(2, dtype="int32"), name="s")
+    with pytest.raises(TypeError, match="int64 to int32"):
+        s.set_value(np.array([1, 2], dtype="int64"))
+
+
 def test_function_argument_errors():
     x = T.dvector("x")
     s = theano.shared(np.zeros(2), name="s")

@@ -72,6 +72,54 @@ def test_filter_accepts_safe_values_and_names_lossy_ones():
     assert TensorType("float32", ()).filter(0.1).dtype == np.float32  # Python floats, as Theano
 
 
+@pytest.mark.parametrize(
+    "value", ["abc", ["a", "b"], b"bytes", None, object(), np.datetime64(1, "D")]
+)
+def test_constants_are_numbers(value):
+    with pytest.raises(TypeError, match="cannot make a tensor"):
+        T.constant(value)
+    with pytest.raises(TypeError, match="cannot make a tensor"):
+        T.as_tensor_variable(value)
+    with pytest.raises(TypeError, match="cannot make a tensor"):
+        T.dvector("v") + value
+
+
+def test_dimshuffle_takes_its_pattern_spread_or_as_one_sequence():
+    x = T.tensor3("x")
+    value = np.arange(24.0).reshape(2, 3, 4)
+    expected = value.transpose(2, 0, 1)
+    for built in [
+        T.dimshuffle(x, 2, 0, 1),
+        T.dimshuffle(x, (2, 0, 1)),
+        T.dimshuffle(x, [2, 0, 1]),
+        x.dimshuffle(2, 0, 1),
+        x.dimshuffle((2, 0, 1)),
+    ]:
+        np.testing.assert_array_equal(built.eval({x: value}), expected)
+    v = T.dvector("v")
+    assert T.dimshuffle(v, "x", 0).type.shape == (1, None)
+    assert T.dimshuffle(v, 0, "x").type.shape == (None, 1)
+    with pytest.raises(TypeError, match="cannot drop axis 2"):
+        T.dimshuffle(x, 0, 1)
+    with pytest.raises(TypeError, match="invalid pattern"):
+        T.dimshuffle(x, 0, 0, 1)
+
+
+def test_more_indices_than_dimensions_is_an_index_error():
+    m = T.dmatrix("m")
+    for index in [(slice(None), 0, slice(None)), (0, 0, 0), (Ellipsis, 0, 0, 0)]:
+        with pytest.raises(IndexError, match="too many indices for m: it has 2 dimensions"):
+            m[index]
+    with pytest.raises(IndexError, match="too many indices"):
+        T.dscalar("s")[0]
+    with pytest.raises(IndexError, match="one ellipsis"):
+        m[..., 0, ...]
+    value = np.arange(6.0).reshape(2, 3)
+    assert m[:, 0, None].eval({m: value}).tolist() == [[0.0], [3.0]]  # None adds an axis
+    assert m[..., 1].eval({m: value}).tolist() == [1.0, 4.0]
+    assert m[:, :].eval({m: value}).shape == (2, 3)
+
+
 def test_variable_methods_and_properties():
     x = T.dmatrix("x")
     value = np.arange(6.0).reshape(2, 3)
