@@ -24,18 +24,15 @@ Shape_ = tuple[int | None, ...]
 
 
 def covers(shapes: Sequence[Shape_], out: Shape_) -> bool:
-    """True when broadcasting ``shapes`` surely gives the static shape ``out``.
+    """True when broadcasting ``shapes`` gives exactly the static shape ``out``.
 
-    A size-None axis is taken as not 1 (Theano's convention), so it covers any
-    size; a size-1 axis covers only a size-1 output axis.
+    Exactly: a replacement must keep its original's type, so a size known on
+    one side must be known, and the same, on the other.
     """
     try:
-        shape = broadcast_shapes(*shapes)
+        return broadcast_shapes(*shapes) == tuple(out)
     except TypeError:
         return False
-    if len(shape) != len(out):
-        return False
-    return all(o == 1 or s != 1 for s, o in zip(shape, out))
 
 
 def shape_of(v: Variable | np.ndarray) -> Shape_:

@@ -89,7 +89,8 @@ def elementwise_reads_broadcast_source(node):
     return node.op(*inputs) if changed else None
 
 
-canonicalize.add(log(exp(x)), lambda x: x, name="log_of_exp")
+# Only for floats: log(exp(k)) of an integer k is a float, and of a complex k wraps its phase.
+canonicalize.add(log(exp(x)), lambda x: x if x.dtype[0] == "f" else None, name="log_of_exp")
 
 
 # Layout ops that do nothing, or two that are one.
@@ -150,15 +151,15 @@ def squeeze_of_single_stack(node):
 
 @canonicalize.node_rule(Reduce)
 def reduce_over_unit_axes(node):
-    """A sum/prod/max/min over axes of static size 1 only drops (or keeps) those axes."""
-    op, (x,) = node.op, node.inputs
-    if op.kind not in ("sum", "prod", "max", "min") or (op.dtype and op.dtype != x.dtype):
+    """A sum/prod/max/min over axes of static size 1 only drops (or keeps) those axes, and
+    casts to the reduction's dtype (a sum of booleans counts in int64)."""
+    op, (x,), out = node.op, node.inputs, node.outputs[0]
+    if op.kind not in ("sum", "prod", "max", "min"):
         return None
     if not op.axes or any(x.type.shape[a] != 1 for a in op.axes):
         return None
-    if op.keepdims:
-        return x
-    return dimshuffle(x, [a for a in range(x.ndim) if a not in op.axes])
+    kept = x if op.keepdims else dimshuffle(x, [a for a in range(x.ndim) if a not in op.axes])
+    return T.cast(kept, out.dtype)
 
 
 @canonicalize.node_rule(Reduce)
@@ -180,7 +181,9 @@ def useless_reshape(node):
     if None not in out.type.shape and out.type.shape == x.type.shape:
         return x
     if x.owner is not None and isinstance(x.owner.op, Reshape):
-        return node.op(x.owner.inputs[0], shape)
+        merged = node.op(x.owner.inputs[0], shape)
+        # a -1 is resolved from the input's static size, which the inner reshape may know
+        return merged if merged.type == out.type else None
     return None
 
 

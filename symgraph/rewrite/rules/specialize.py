@@ -85,10 +85,10 @@ def sum_of_squares_as_dot(node):
 
 
 def _transposed(v):
-    """``a`` when ``v`` is ``a.T`` for a matrix ``a``."""
+    """``a`` when ``v`` is ``a.T`` for a matrix ``a`` (not a 3-d ``a`` losing a unit axis)."""
     node = v.owner
     if node is not None and isinstance(node.op, DimShuffle) and node.op.order == (1, 0):
-        return node.inputs[0]
+        return node.inputs[0] if node.op.ndim_in == 2 else None
     return None
 
 
@@ -107,10 +107,14 @@ def dot_of_transposes(node):
 
 
 def _as_matrix_of(v, order):
-    """``u`` when ``v`` is the vector ``u`` seen as a column (order (0,'x')) or row (('x',0))."""
+    """``u`` when ``v`` is the vector ``u`` seen as a column (order (0,'x')) or row (('x',0)).
+
+    Only a vector: the same order on a column of static shape (?, 1) drops its unit axis
+    and puts it back, and the product of that column is no vector.
+    """
     node = v.owner
     if node is not None and isinstance(node.op, DimShuffle) and node.op.order == order:
-        return node.inputs[0]
+        return node.inputs[0] if node.op.ndim_in == 1 else None
     return None
 
 

@@ -340,7 +340,9 @@ def _cancels(term, rest):
     increment = increment_of_zeros(term)
     if increment is not None:
         value, *parts = increment.inputs[1:]
-        picked = [Subtensor(increment.op.idx)(r, *parts) for r in rest if r.ndim == term.ndim]
+        # only a factor of the term's own shape: a broadcast one has no element at i to read
+        same = [r for r in rest if covers([r.type.shape], term.type.shape)]
+        picked = [Subtensor(increment.op.idx)(r, *parts) for r in same]
         denominators = read_product(value).denominators
         return any(
             d.owner is not None and any(_same_node(d.owner, p.owner) for p in picked)
