@@ -110,6 +110,39 @@ def test_logsumexp_shifts_by_the_maximum(rewritten):
     np.testing.assert_allclose(got, logsumexp(value, axis=0, keepdims=True), rtol=1e-14)
 
 
+LOG_SUM_EXP = [(1, None), (1, 0), (2, 1), (2, -2), (2, None), (3, 1), (3, (0, 2))]
+
+
+@pytest.mark.parametrize("ndim, axis", LOG_SUM_EXP)
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_log_sum_exp_and_its_gradient_the_softmax_stay_finite(ndim, axis, keepdims, weighted):
+    """``log(sum(exp(x)))`` at x = 1000 is 1000, and its gradient a softmax, for any axes,
+    with or without keepdims, whatever weights the output gradient brings."""
+    x = T.tensor("x", dtype="float64", shape=(None,) * ndim)
+    value = np.random.default_rng(ndim).normal(size=(2, 3, 4)[:ndim])
+    value.flat[0] = 1000.0
+    lse = T.log(T.sum(T.exp(x), axis=axis, keepdims=keepdims))
+    expected = logsumexp(value, axis=axis, keepdims=keepdims)
+    weights = np.random.default_rng(1).uniform(0.5, 1.5, size=np.shape(expected))
+    cost = (lse * weights).sum() if weighted else lse.sum()
+    graph = Graph([x], [lse, T.grad(cost, x)])
+    got, gradient = evaluate_all(optimize(graph, "fast_run")[0].outputs, {x: value})
+    axes = tuple(range(ndim)) if axis is None else axis
+    spread = weights if keepdims else np.expand_dims(weights, axes)
+    spread = spread if weighted else 1.0
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    np.testing.assert_allclose(gradient, softmax(value, axis=axes) * spread, rtol=1e-12)
+
+
+def test_log_sum_exp_of_a_vector_as_the_issue_gives_it():
+    v = T.dvector("v")
+    cost = T.log(T.sum(T.exp(v)))
+    graph = Graph([v], [cost, T.grad(cost, v)])
+    got, gradient = evaluate_all(optimize(graph, "fast_run")[0].outputs, {v: [1000.0, 0.0]})
+    assert got == 1000.0 and gradient.tolist() == [1.0, 0.0]
+
+
 def test_softmax_and_log_softmax_are_recognized(rewritten, text):
     m = T.dmatrix("m")
     written = T.exp(m) / T.sum(T.exp(m), axis=1, keepdims=True)

@@ -34,6 +34,7 @@ from symgraph.rewrite.rules.forms import (
     exp_argument,
     factor_kind,
     numeric_constant,
+    read_chain,
     read_product,
     read_sum,
 )
@@ -55,7 +56,7 @@ from symgraph.tensor.elemwise import (
 )
 from symgraph.tensor.nnet import LogSoftmax, Softmax
 from symgraph.tensor.reduction import Reduce
-from symgraph.tensor.shape import Alloc, dimshuffle
+from symgraph.tensor.shape import Alloc, DimShuffle, dimshuffle
 from symgraph.tensor.subtensor import IncSubtensor, Subtensor
 from symgraph.tensor.variable import constant
 
@@ -88,19 +89,114 @@ def log_of_softmax(node):
     return LogSoftmax(inner.op.axis)(inner.inputs[0])
 
 
-def softmax_of_sum(x, total):
-    """``exp(x) / sum(exp(x), axis, keepdims=True) -> softmax(x, axis)``."""
-    op = total.owner.op
-    if len(op.axes) != 1 or op.dtype not in (None, x.dtype) or x.dtype[0] not in "fc":
+# The gradient of a log-sum-exp is such a quotient times the output gradient, with the sum put
+# back to x's shape by broadcasting (an Alloc, a DimShuffle adding the summed axes, or NumPy's
+# alignment of trailing axes): the rule reads whole products and looks through those.
+@stabilize.node_rule(mul, true_div)
+def softmax_written_out(node):
+    """``exp(x) / sum(exp(x), axis, keepdims=True) -> softmax(x, axis)``, in any product:
+    ``exp(x) * b(g / sum(exp(x), axes)) -> b(g) * softmax(x, axes)`` with ``b`` a broadcast."""
+    out = node.outputs[0]
+    if out.dtype[0] != "f" or "exp" not in read_chain(out, Product).kinds:
         return None
-    return Softmax(op.axes[0])(x)
+    form = read_product(out)
+    for e in form.numerators:
+        x = exp_argument(e)
+        if x is None or x.type != e.type or x.ndim != out.ndim or _shifted_by_max(x):
+            continue
+        for side in (form.numerators, form.denominators):
+            for i, factor in enumerate(side):
+                found = _divides_by_sum_of(factor, e, x, side is form.denominators)
+                if found is None:
+                    continue
+                axes, rest = found
+                if any(x.type.shape[a] == 0 for a in axes):
+                    continue
+                del side[i]
+                form.numerators.remove(e)
+                form.numerators.append(resolved(_softmax(x, axes)))
+                if rest is not None:
+                    form.numerators.append(rest)
+                return realize(product_plan(form, out.type.shape), out)
+    return None
 
 
-stabilize.add(
-    exp(x) / bind("total", any_op(Reduce, kind="sum", keepdims=True)(exp(x))),
-    softmax_of_sum,
-    name="softmax_written_out",
-)
+def _softmax(x, axes):
+    """The softmax of ``x`` over ``axes``: the op for one axis, else shifted by the maximum."""
+    if len(axes) == 1:
+        return Softmax(axes[0])(x)
+    peak = Reduce("max", axes, True)(x)
+    shifted = exp(x - switch(isinf(peak), 0, peak))
+    return shifted / Reduce("sum", axes, True)(shifted)
+
+
+def _divides_by_sum_of(factor, e, x, below):
+    """``(axes, rest)`` when ``factor`` divides by ``sum(e, axes)`` broadcast back onto x's
+    axes: a denominator that is that sum (``rest`` None), or a numerator ``b(g / sum)``
+    with ``b`` broadcasting (``rest`` is ``b(g)``); else None."""
+    wrappers, core = _broadcasts(factor)
+    if below:
+        total, inner = core, None
+    else:
+        inner = read_product(core) if core.dtype == factor.dtype else None
+        total = next((d for d in inner.denominators if _sum_of(d, e)), None) if inner else None
+    if total is None or not _sum_of(total, e):
+        return None
+    op = total.owner.op
+    landing = _landing(total.ndim, core.ndim, wrappers, x.ndim)
+    kept = [a for a in range(x.ndim) if op.keepdims or a not in op.axes]
+    if landing != kept:
+        return None
+    if inner is None:
+        return op.axes, None
+    inner.denominators.remove(total)
+    rest = build(product_plan(inner, ()), core.dtype)
+    for wrapper in reversed(wrappers):
+        if isinstance(wrapper.op, DimShuffle) and rest.ndim < wrapper.op.ndim_in:
+            lead = wrapper.op.ndim_in - rest.ndim
+            rest = dimshuffle(rest, ["x"] * lead + list(range(rest.ndim)))
+        rest = wrapper.op(rest, *wrapper.inputs[1:])
+    return op.axes, rest
+
+
+def _sum_of(total, e) -> bool:
+    node = total.owner
+    return (
+        node is not None
+        and isinstance(node.op, Reduce)
+        and node.op.kind == "sum"
+        and node.op.dtype in (None, e.dtype)
+        and node.inputs[0] is e
+    )
+
+
+def _broadcasts(v):
+    """The broadcasting nodes around ``v`` (Allocs, DimShuffles that only add axes), outermost
+    first, and what they broadcast."""
+    wrappers = []
+    while v.owner is not None:
+        op = v.owner.op
+        adds_axes = isinstance(op, DimShuffle) and [d for d in op.order if d != "x"] == list(
+            range(op.ndim_in)
+        )
+        if not (adds_axes or (isinstance(op, Alloc) and v.owner.inputs[0].dtype == v.dtype)):
+            break
+        wrappers.append(v.owner)
+        v = v.owner.inputs[0]
+    return wrappers, v
+
+
+def _landing(ndim, core_ndim, wrappers, out_ndim):
+    """The axes of a product of ``out_ndim`` dimensions that the axes of a factor of
+    ``ndim`` dimensions meet, inside ``core_ndim`` dimensions broadcast by ``wrappers``."""
+    axes = [core_ndim - ndim + j for j in range(ndim)]  # NumPy aligns trailing axes
+    for wrapper in reversed(wrappers):
+        if isinstance(wrapper.op, DimShuffle):
+            axes = [wrapper.op.order.index(a) for a in axes]
+        else:
+            axes = [wrapper.outputs[0].ndim - wrapper.inputs[0].ndim + a for a in axes]
+    width = wrappers[0].outputs[0].ndim if wrappers else core_ndim
+    return [out_ndim - width + a for a in axes]
 
 
 def logsumexp(x, total):
