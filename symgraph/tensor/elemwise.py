@@ -48,13 +48,17 @@ class Elemwise(TensorOp):
     sympy: Callable[..., Any] | None = None
     precedence: int = 100
     commutative: bool = False
+    #: inputs before this one select (switch's condition): a Python number takes its dtype
+    #: from the inputs from here on, the values, as ``np.where``'s result does
+    first_value: int = 0
 
     elementwise = True
 
     def prepare_inputs(self, inputs: Sequence[Any]) -> list[Variable]:
         if len(inputs) != self.nin:
             raise TypeError(f"{self.name} takes {self.nin} inputs, got {len(inputs)}")
-        return weak_scalars_as_constants(inputs)
+        leading = [as_tensor_variable(x) for x in inputs[: self.first_value]]
+        return leading + weak_scalars_as_constants(inputs[self.first_value :])
 
     def infer_type(self, *inputs: Variable) -> TensorType:
         shape = broadcast_shapes(*(x.type.shape for x in inputs), op=self.name)
@@ -100,7 +104,7 @@ def weak_scalars_as_constants(inputs: Sequence[Any]) -> list[Variable]:
     As NumPy 2 does, ``x_float32 * 0.5`` stays float32 and ``x_int8 + 1`` stays
     int8: a bare Python number does not widen a tensor's dtype.
     """
-    dtypes = [x.dtype for x in inputs if isinstance(x, Variable)]
+    dtypes = [x.dtype for x in inputs if isinstance(x, (Variable, np.ndarray, np.generic))]
     result = []
     for x in inputs:
         if isinstance(x, (bool, int, float, complex)) and dtypes:
@@ -144,8 +148,10 @@ def sum_to_shape(grad: Variable, x: Variable) -> Variable:
     return grad
 
 
-def _row(name, nin, template, fn, derivative=None, sympy=None, precedence=100, commutative=False):
-    return Elemwise(name, nin, template, fn, derivative, sympy, precedence, commutative)
+def _row(
+    name, nin, template, fn, derivative=None, sympy=None, precedence=100, commutative=False, **more
+):
+    return Elemwise(name, nin, template, fn, derivative, sympy, precedence, commutative, **more)
 
 
 def _ln(k: float) -> Variable:
@@ -385,6 +391,7 @@ switch = _row(
     np.where,
     lambda c, a, b, z, g: (None, switch(c, g, 0), switch(c, 0, g)),
     lambda c, a, b: sympy.Piecewise((a, c), (b, True)),
+    first_value=1,
 )
 clip = _row(
     "clip",

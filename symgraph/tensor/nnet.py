@@ -160,6 +160,7 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
 
 
 def binary_crossentropy(output: Any, target: Any) -> Variable:
-    """``-(target * log(output) + (1 - target) * log(1 - output))`` elementwise."""
-    output, target = as_tensor_variable(output), as_tensor_variable(target)
+    """``-(target * log(output) + (1 - target) * log(1 - output))`` elementwise (a Python
+    number ``target`` takes ``output``'s dtype, as in any arithmetic)."""
+    output = as_tensor_variable(output)
     return -(target * T.log(output) + (1 - target) * T.log(1 - output))

@@ -63,10 +63,7 @@ class Reduce(TensorOp):
     def infer_type(self, x: Variable) -> TensorType:
         if self.kind in ("max", "min") and builtins.any(x.type.shape[a] == 0 for a in self.axes):
             raise TypeError(f"{self.kind}: zero-size axis has no {self.kind}imum")
-        if self.dtype is not None:
-            dtype = self.dtype
-        else:
-            dtype = str(getattr(np, self.kind)(np.ones((1,), x.dtype)).dtype)
+        dtype = self.dtype or result_dtype(self.kind, x.dtype)
         return TensorType(dtype, reduced_shape(x.type.shape, self.axes, self.keepdims))
 
     def impl(self, x: np.ndarray) -> np.ndarray:
@@ -156,11 +153,17 @@ class ArgReduce(TensorOp):
         return f"{self.kind}{{axis={self.axis}}}"
 
 
+def result_dtype(kind: str, dtype: str) -> str:
+    """The dtype of ``np.<kind>`` over ``dtype``: sums of small integers and booleans count in
+    int64, as NumPy's do."""
+    return str(getattr(np, kind)(np.ones((1,), dtype)).dtype)
+
+
 def _reduce(kind: str, x: Any, axis: Axis, keepdims: bool, dtype: str | None = None) -> Variable:
     x = as_tensor_variable(x)
     axes = normalize_axes(axis, x.ndim, kind)
-    if not axes and dtype is None:
-        return x if kind in ("sum", "prod", "max", "min") else T.cast(x, "bool")
+    if not axes:  # nothing to reduce (a 0-d x): only the dtype changes, as in NumPy
+        return T.cast(x, dtype or result_dtype(kind, x.dtype))
     return Reduce(kind, axes, keepdims, dtype)(x)
 
 

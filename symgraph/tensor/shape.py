@@ -457,7 +457,10 @@ def flatten(x: Any, ndim: int = 1) -> Variable:
         return x
     if ndim == 1:
         return reshape(x, (-1,))
-    return reshape(x, [x.shape[i] for i in range(ndim - 1)] + [-1], ndim=ndim)
+    # the merged size as a product, not -1, which NumPy cannot resolve for an empty array
+    trailing = x.type.shape[ndim - 1 :]
+    merged = int(np.prod(trailing)) if None not in trailing else T.prod(x.shape[ndim - 1 :])
+    return reshape(x, [x.shape[i] for i in range(ndim - 1)] + [merged], ndim=ndim)
 
 
 def alloc(value: Any, *shape: Any) -> Variable:

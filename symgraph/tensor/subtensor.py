@@ -25,6 +25,7 @@ from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
 
 INPUT = "?"
 Entry = tuple
+FULL: Entry = ("slice", None, None, None)
 
 
 def _entry_text(entry: Entry, names: Sequence[str]) -> tuple[str, int]:
@@ -320,10 +321,14 @@ def _index_ndim(item: Any) -> int:
 
 
 def getitem(x: Any, index: Any) -> Variable:
-    """``x[index]`` with NumPy's basic and advanced indexing."""
+    """``x[index]`` with NumPy's basic and advanced indexing.
+
+    ``x[:]`` stays a node, as in Theano, so ``set_subtensor(x[:], y)`` has a target;
+    the optimizer drops it.
+    """
     x = as_tensor_variable(x)
     idx, parts = parse_index(x, index)
-    while idx and idx[-1] == ("slice", None, None, None):
+    while len(idx) > 1 and idx[-1] == FULL:
         idx = idx[:-1]
     if not idx:
         return x

@@ -22,6 +22,8 @@ class _TensorOperators:
 
     __slots__ = ()
     type: TensorType
+    #: NumPy defers to us: ``np.ones(3) * x`` is ``x.__rmul__``, a graph, not an object array
+    __array_ufunc__ = None
 
     # -- facts ---------------------------------------------------------------------------------
     @property

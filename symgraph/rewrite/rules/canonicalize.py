@@ -25,7 +25,7 @@ from symgraph.rewrite.rules.forms import (
 from symgraph.tensor.elemwise import Cast, Elemwise, add, exp, log, mul, neg, sub, true_div
 from symgraph.tensor.reduction import Reduce
 from symgraph.tensor.shape import Alloc, DimShuffle, Join, Reshape, Shape, ShapeEntry, dimshuffle
-from symgraph.tensor.subtensor import Subtensor
+from symgraph.tensor.subtensor import FULL, Subtensor
 from symgraph.tensor.variable import constant
 
 canonicalize = RuleSet("canonicalize")
@@ -238,6 +238,12 @@ def static_shape(node):
         if source.ndim == x.ndim and covers([source.type.shape], x.type.shape):
             return node.op(source)
     return None
+
+
+@canonicalize.node_rule(Subtensor)
+def full_slice(node):
+    """``x[:] -> x``: an index of full slices selects everything."""
+    return node.inputs[0] if all(e == FULL for e in node.op.idx) else None
 
 
 @canonicalize.node_rule(Subtensor)
