@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from symgraph.graph.syntax import CALL, Form
+
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 _where_override: list[str] = []
 
@@ -163,6 +165,9 @@ class Op:
         one gradient variable per input, None where disconnected.
     ``pushforward(inputs, outputs, tangents)`` (optional)
         forward-mode tangents of the outputs; None means "build from pullbacks".
+    ``form``, ``print_form``
+        the shapes of ``code``'s and ``pretty``'s texts (``graph.syntax``): how
+        tightly they bind and what their operands need; a call by default.
     ``pretty(*args)``
         how ``pprint`` shows the node, given the printed arguments.
     ``view_map``
@@ -172,8 +177,8 @@ class Op:
 
     nout: ClassVar[int] = 1
     view_map: ClassVar[dict[int, tuple[int, ...]]] = {}
-    #: bind precedence of ``pretty`` (higher binds tighter); function-call form is atomic
-    precedence: ClassVar[int] = 100
+    form: ClassVar[Form] = CALL
+    print_form: ClassVar[Form] = CALL
 
     def make_node(self, *inputs: Any) -> Apply:
         inputs = self.prepare_inputs(inputs)

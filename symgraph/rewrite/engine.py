@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from symgraph.graph.basic import Apply, Constant, Variable, building_at
 from symgraph.graph.fgraph import Graph
+from symgraph.graph.syntax import brief
 from symgraph.graph.traversal import postorder
 from symgraph.rewrite.pattern import Rule, RuleSet, op_key
 
@@ -34,18 +35,6 @@ class Firing:
 
     def __str__(self) -> str:
         return f"{self.rule.name} at {self.where}: {brief(self.before)} -> {brief(self.after)}"
-
-
-def brief(var: Variable, depth: int = 3) -> str:
-    """A short infix text of ``var`` for logs: names, constants, and ``depth`` levels of ops."""
-    if var.owner is None or var.name is not None:
-        return repr(var)
-    if depth == 0:
-        return "..."
-    node = var.owner
-    args = [brief(v, depth - 1) for v in node.inputs]
-    text = node.op.pretty(*args)
-    return f"({text})" if getattr(node.op, "precedence", 100) < 100 else text
 
 
 def same_type(old: Variable, new: Variable) -> bool:

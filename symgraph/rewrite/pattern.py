@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph.basic import Apply, Constant, Op, Variable
+from symgraph.graph.syntax import brief
 from symgraph.tensor.elemwise import Elemwise
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorVariable, as_tensor_variable
@@ -158,15 +159,6 @@ def _compile(pattern: Variable) -> Any:
     commutative = getattr(node.op, "commutative", False) and len(node.inputs) == 2
     args = tuple(_compile(v) for v in node.inputs)
     return _Node(node.op, args, pattern.name, commutative)
-
-
-def _text(pattern: Variable) -> str:
-    """The pattern as infix text, for the name of an unnamed rule."""
-    if pattern.owner is None:
-        return repr(pattern)
-    op = pattern.owner.op
-    text = op.pretty(*(_text(v) for v in pattern.owner.inputs))
-    return f"({text})" if getattr(op, "precedence", 100) < 100 else text
 
 
 def _op_matches(pattern_op: Op, op: Op) -> bool:
@@ -278,7 +270,7 @@ class RuleSet:
         """
         compiled = _compile(pattern)
         if name is None:
-            name = builder.__name__ if builder.__name__ != "<lambda>" else _text(pattern)
+            name = builder.__name__ if builder.__name__ != "<lambda>" else brief(pattern, depth=100)
         rule = Rule(
             name,
             _caller_where(),

@@ -14,6 +14,7 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Variable
+from symgraph.graph.syntax import infix
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType, broadcast_shapes, shape_str
 from symgraph.tensor.variable import TensorOp, as_tensor_variable
@@ -53,7 +54,7 @@ class Dot(TensorOp):
     def code(self, a: str, b: str) -> str:
         return f"{a} @ {b}"
 
-    precedence = 10  # Python's: ``@`` binds like ``*``
+    form = print_form = infix("@")
 
     def pretty(self, a: str, b: str) -> str:
         return f"{a} @ {b}"

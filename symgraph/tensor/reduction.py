@@ -15,6 +15,7 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Variable
+from symgraph.graph.syntax import RECEIVER
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
 
@@ -42,11 +43,6 @@ def reduced_shape(shape: Sequence, axes: Sequence[int], keepdims: bool) -> tuple
     return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
-def _operand(x: str) -> str:
-    """``x`` ready for a method call: names as they are, other expressions in parentheses."""
-    return x if x.isidentifier() else f"({x})"
-
-
 @dataclass(frozen=True)
 class Reduce(TensorOp):
     """``np.<kind>(x, axis, keepdims)`` for kind in sum, prod, max, min, all, any.
@@ -59,6 +55,8 @@ class Reduce(TensorOp):
     axes: tuple[int, ...]
     keepdims: bool = False
     dtype: str | None = None
+
+    form = RECEIVER
 
     def infer_type(self, x: Variable) -> TensorType:
         if self.kind in ("max", "min") and builtins.any(x.type.shape[a] == 0 for a in self.axes):
@@ -82,7 +80,7 @@ class Reduce(TensorOp):
             args.append("keepdims=True")
         if self.dtype:
             args.append(f"dtype=np.{self.dtype}")
-        return f"{_operand(x)}.{self.kind}({', '.join(args)})"
+        return f"{x}.{self.kind}({', '.join(args)})"
 
     def pullback(self, inputs, outputs, output_grads):
         """sum broadcasts g back; prod is exact at zeros; max/min share g among tied winners."""
@@ -135,6 +133,8 @@ class ArgReduce(TensorOp):
     axis: int | None
     keepdims: bool = False
 
+    form = RECEIVER
+
     def infer_type(self, x: Variable) -> TensorType:
         if self.axis is None:
             shape = (1,) * x.ndim if self.keepdims else ()
@@ -147,7 +147,7 @@ class ArgReduce(TensorOp):
 
     def code(self, x: str) -> str:
         keep = ", keepdims=True" if self.keepdims else ""
-        return f"{_operand(x)}.{self.kind}(axis={self.axis}{keep})"
+        return f"{x}.{self.kind}(axis={self.axis}{keep})"
 
     def pullback(self, inputs, outputs, output_grads):
         return [None]

@@ -11,6 +11,7 @@ import numpy as np
 import symgraph.tensor as T
 from symgraph.config import config
 from symgraph.graph.basic import Constant, Variable
+from symgraph.graph.syntax import CALL, RECEIVER, Form
 from symgraph.tensor.elemwise import sum_to_shape, weak_scalars_as_constants
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
@@ -72,6 +73,8 @@ def as_shape_vector(shape: Any) -> Variable:
 class Shape(TensorOp):
     """``x.shape`` as an int64 vector."""
 
+    print_form = RECEIVER
+
     def infer_type(self, x: Variable) -> TensorType:
         return TensorType("int64", (x.ndim,))
 
@@ -94,6 +97,10 @@ class ShapeEntry(TensorOp):
 
     axis: int
     dtype: str = "int64"
+
+    @property
+    def print_form(self) -> Form:
+        return RECEIVER if self.dtype == "int64" else CALL
 
     def infer_type(self, x: Variable) -> TensorType:
         if not 0 <= self.axis < x.ndim:
@@ -129,6 +136,7 @@ class DimShuffle(TensorOp):
     order: tuple[int | str, ...]
 
     view_map = {0: (0,)}
+    form = print_form = RECEIVER
 
     def infer_type(self, x: Variable) -> TensorType:
         kept = [d for d in self.order if d != "x"]

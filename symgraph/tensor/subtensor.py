@@ -19,6 +19,7 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Constant, Variable
+from symgraph.graph.syntax import RECEIVER
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType, broadcast_shapes
 from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
@@ -153,6 +154,8 @@ class Subtensor(TensorOp):
     """``x[idx]``; a view when the index is basic, a copy when advanced."""
 
     idx: tuple[Entry, ...]
+
+    form = print_form = RECEIVER
 
     @property
     def view_map(self) -> dict[int, tuple[int, ...]]:

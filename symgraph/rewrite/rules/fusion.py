@@ -18,7 +18,7 @@ from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.engine import Firing
 from symgraph.rewrite.pattern import Rule
 from symgraph.tensor.elemwise import Elemwise
-from symgraph.tensor.fused import Fused, template
+from symgraph.tensor.fused import Fused
 from symgraph.tensor.shape import DimShuffle
 
 #: the most ops in one fused expression (Python's parser limits how deep an expression nests)
@@ -28,7 +28,7 @@ MAX_MEMBERS = 48
 def _fusable(node: Apply, as_member: bool) -> bool:
     op = node.op
     kind_ok = getattr(op, "elementwise", False) or (as_member and isinstance(op, DimShuffle))
-    return kind_ok and len(node.outputs) == 1 and template(op, len(node.inputs)) is not None
+    return kind_ok and len(node.outputs) == 1
 
 
 def _literal(node: Apply, v: Variable):
@@ -97,14 +97,12 @@ def _groups(graph: Graph) -> dict[Apply, Apply]:
                 continue
             root = group[node] = node
             size[root] = 1
-        shape = template(node.op, len(node.inputs))
-        for v, used in zip(node.inputs, shape.uses):
+        for v in node.inputs:
             producer = v.owner
             if (
                 producer is None
                 or producer in group
                 or uses[v] != 1
-                or used != 1
                 or size[root] >= MAX_MEMBERS
                 or _literal(node, v) is not None
                 or not _fusable(producer, as_member=True)
