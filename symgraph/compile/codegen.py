@@ -88,6 +88,8 @@ class Namespace:
     check_types: bool = False
     values: dict[str, Any] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)
+    #: the number to try first for each numbered base (names are never given back)
+    next_number: dict[str, int] = field(default_factory=dict)
     bound: dict[Any, str] = field(default_factory=dict)
     described: dict[str, str] = field(default_factory=dict)
     inner_lines: dict[str, LineInfo] = field(default_factory=dict)
@@ -117,9 +119,10 @@ class Namespace:
             self.taken.add(base)
             return base
         sep = "" if numbered else "_"
-        n = 1 if numbered else 2
+        n = self.next_number.get(base, 1 if numbered else 2)
         while f"{base}{sep}{n}" in self.taken:
             n += 1
+        self.next_number[base] = n + 1
         self.taken.add(f"{base}{sep}{n}")
         return f"{base}{sep}{n}"
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable, building_at
 from symgraph.graph.syntax import AUGMENTED
-from symgraph.tensor.elemwise import Elemwise
+from symgraph.tensor.elemwise import MAX_OPERANDS, Elemwise
 from symgraph.tensor.fused import Fused, binary_members, literal_text
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorVariable
@@ -59,7 +59,7 @@ def members(op: object, nin: int) -> tuple[Member, ...] | None:
     n-ary sums and products as chains of two-operand members; None for other ops."""
     if isinstance(op, Fused):
         return binary_members(op.members)
-    if isinstance(op, Elemwise):
+    if isinstance(op, Elemwise) and nin <= MAX_OPERANDS:  # a longer sum is written line by line
         return binary_members(((op, tuple(range(nin))),))
     return None
 

@@ -1,10 +1,17 @@
-"""The rewrite engine: a bottom-up functional rebuild of a graph to a fixed point.
+"""The rewrite engine: a worklist that rebuilds a graph bottom-up to a fixed point.
 
-Every node is rebuilt once its inputs are final. Rebuilding looks the node up
-in a table keyed by (op, inputs), so equal nodes become one (common
-subexpression elimination), and equal constants become one by their
-``signature()``. A new node is offered to the rules of its root op; the first
-replacement is itself resolved the same way, so what comes back is final too.
+A node is rebuilt once its inputs are final. Rebuilding looks the node up in a
+table keyed by (op, inputs), so equal nodes become one (common subexpression
+elimination), and equal constants become one by their ``signature()``. A new
+node is offered to the rules of its root op; a replacement goes on the same
+worklist and is finished the same way, so what stands for a node is final too.
+One explicit stack does all of it: no recursion, however deep the graph.
+
+A rule whose replacement rebuilds the very node it replaces (directly or through
+other rules: ``sin -> cos -> sin``) is caught when that node comes back while its
+replacement is still being finished. A runaway rule that builds something new
+forever is stopped by a cap on firings proportional to the graph.
+
 Nothing is mutated: the result is a new ``Graph`` sharing the untouched nodes.
 """
 
@@ -17,11 +24,7 @@ from dataclasses import dataclass
 from symgraph.graph.basic import Apply, Constant, Variable, building_at
 from symgraph.graph.fgraph import Graph
 from symgraph.graph.syntax import brief
-from symgraph.graph.traversal import postorder
 from symgraph.rewrite.pattern import Rule, RuleSet, op_key
-
-#: how deeply replacements may nest (a rule whose output makes it fire again)
-MAX_NESTING = 64
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,15 +50,6 @@ def same_type(old: Variable, new: Variable) -> bool:
     return old.type == new.type
 
 
-_active: list[Rewriter] = []
-
-
-def resolved(var: Variable) -> Variable:
-    """``var`` merged and rewritten by the pass under way, so rules can compare new
-    expressions with existing ones by identity (outside a pass: ``var`` itself)."""
-    return _active[-1].resolve(var) if _active else var
-
-
 class RewriteLoopError(RuntimeError):
     """A rule keeps firing: its replacements never reach a fixed point."""
 
@@ -75,28 +69,55 @@ class Rewriter:
         self.check = check
         self.max_firings = max_firings
         self.final: dict[Variable, Variable] = {}
+        #: a variable whose node a rule replaced -> the replacement, until that is final
+        self.pending: dict[Variable, Variable] = {}
+        #: the rule that made each pending replacement, to name it if it loops
+        self.made_by: dict[Variable, Rule] = {}
+        #: a pending variable -> its rebuilt twin, which becomes final with it
+        self.twins: dict[Variable, Variable] = {}
         self.table: dict[tuple, Apply] = {}
         self.constants: dict[tuple, Constant] = {}
         self.counts: Counter[Rule] = Counter()
         self.fired = 0
-        self.nesting = 0
         self._rules: dict = {}
 
     def rewrite(self, graph: Graph) -> Graph:
         """``graph`` rebuilt with merged nodes and every applicable rule applied."""
         for v in graph.inputs:  # an input stays as it is, even one with an owner
             self.final[v] = v
-        _active.append(self)
-        try:
-            return Graph(graph.inputs, [self.resolve(v) for v in graph.outputs])
-        finally:
-            _active.pop()
+        return Graph(graph.inputs, [self.resolve(v) for v in graph.outputs])
 
     def resolve(self, root: Variable) -> Variable:
         """The final variable standing for ``root``: its graph rebuilt, merged and rewritten."""
-        if root in self.final:
-            return self.final[root]
-        return postorder(root, self.final, self._root, self._visit)
+        final, pending = self.final, self.pending
+        stack = [root]
+        while stack:
+            var = stack[-1]
+            if var in final:
+                stack.pop()
+                continue
+            replacement = pending.get(var)
+            if replacement is not None:
+                if replacement in final:
+                    final[var] = final[replacement]
+                    twin = self.twins.pop(var, None)
+                    if twin is not None:
+                        final[twin] = final[var]
+                    stack.pop()
+                else:
+                    stack.append(replacement)
+                continue
+            node = var.owner
+            if node is None:
+                final[var] = self._root(var)
+                stack.pop()
+                continue
+            missing = [v for v in node.inputs if v not in final]
+            if missing:
+                stack.extend(missing)
+                continue
+            self._visit(node)
+        return final[root]
 
     def _root(self, var: Variable) -> Variable:
         if isinstance(var, Constant):
@@ -104,18 +125,20 @@ class Rewriter:
         return var
 
     def _visit(self, node: Apply) -> None:
+        """Merge ``node`` (inputs final) with an equal node, or rebuild it and offer it to
+        the rules; afterwards its outputs are final or pending a replacement."""
         final = self.final
         inputs = [final[v] for v in node.inputs]
         key = (node.op, *inputs)
-        if (
-            len(inputs) == 2
-            and getattr(node.op, "commutative", False)
-            and id(inputs[0]) > id(inputs[1])
-        ):
-            key = (node.op, inputs[1], inputs[0])
+        if getattr(node.op, "commutative", False) and len(inputs) == 2:
+            if id(inputs[0]) > id(inputs[1]):
+                key = (node.op, inputs[1], inputs[0])
         existing = self.table.get(key)
         if existing is not None:
-            self._alias(node, existing)
+            for old, out in zip(node.outputs, existing.outputs):
+                if out not in final:  # pending: its replacement needs the node it replaces
+                    raise self._loop(node, self.made_by[out])
+                final[old] = final[out]
             return
         if all(a is b for a, b in zip(inputs, node.inputs)):
             new = node
@@ -125,23 +148,22 @@ class Rewriter:
             for old, out in zip(node.outputs, new.outputs):
                 out.name = old.name
         self.table[key] = new
-        if len(new.outputs) == 1:
-            replacement = self._apply_rules(new)
-            if replacement is not None:
-                final[new.outputs[0]] = final[node.outputs[0]] = replacement
-                return
-        for old, out in zip(node.outputs, new.outputs):
-            final[out] = final[old] = out
+        replacement = self._apply_rules(new) if len(new.outputs) == 1 else None
+        if replacement is None:
+            for old, out in zip(node.outputs, new.outputs):
+                final[out] = final[old] = out
+            return
+        out = node.outputs[0]
+        self.pending[out] = replacement
+        self.made_by[new.outputs[0]] = self.firings[-1].rule
+        if new is not node:
+            self.twins[out] = new.outputs[0]
 
-    def _alias(self, node: Apply, existing: Apply) -> None:
-        for old, out in zip(node.outputs, existing.outputs):
-            if out not in self.final:
-                rules = ", ".join(str(r) for r, _ in self.counts.most_common(3))
-                raise RewriteLoopError(
-                    f"a rewrite rebuilt the expression it replaces ({node.op} at {node.where}); "
-                    f"recent rules: {rules}"
-                )
-            self.final[old] = self.final[out]
+    def _loop(self, node: Apply, rule: Rule) -> RewriteLoopError:
+        return RewriteLoopError(
+            f"rule {rule} rebuilt the expression it replaces ({node.op} at {node.where}): "
+            f"its replacement must not match again"
+        )
 
     def _rules_for(self, op) -> list[Rule]:
         key = op_key(op)
@@ -162,11 +184,7 @@ class Rewriter:
                 if replacement is None or replacement is out:
                     continue
                 self._record(rule, node, out, replacement)
-                self.nesting += 1
-                try:
-                    return self.resolve(replacement)
-                finally:
-                    self.nesting -= 1
+                return replacement
         return None
 
     def _record(self, rule: Rule, node: Apply, out: Variable, replacement: Variable) -> None:
@@ -180,7 +198,7 @@ class Rewriter:
         self.firings.append(firing)
         self.counts[rule] += 1
         self.fired += 1
-        if self.nesting >= MAX_NESTING or self.fired > self.max_firings:
+        if self.fired > self.max_firings:
             worst, times = self.counts.most_common(1)[0]
             raise RewriteLoopError(
                 f"rule {worst} keeps firing ({times} times; last at {node.where}); its "

@@ -22,6 +22,7 @@ from symgraph.rewrite.pattern import RuleSet
 from symgraph.rewrite.rules.canonicalize import canonicalize
 from symgraph.rewrite.rules.constant_fold import constant_fold
 from symgraph.rewrite.rules.dead_code import dead_code
+from symgraph.rewrite.rules.flatten import flatten_chains
 from symgraph.rewrite.rules.fusion import fuse_elementwise
 from symgraph.rewrite.rules.specialize import scale_dot_operands, specialize
 from symgraph.rewrite.rules.stabilize import stabilize
@@ -41,10 +42,12 @@ class Pass:
         return rewrite(graph, self.rulesets, firings, check)
 
 
-# Stabilize shares canonicalize's pass: the engine finishes a node before its readers, so
-# ``1 / (1 + exp(-z))`` is a sigmoid before any product that reads it is flattened.
+# Chains are flattened before the rules see them, and again after canonicalize: its rules
+# read and build sums and products as n-ary nodes, and may leave nested ones behind.
 FAST_RUN: tuple[Phase, ...] = (
+    flatten_chains,
     Pass("canonicalize", (stabilize, canonicalize, dead_code, constant_fold)),
+    flatten_chains,
     Pass("specialize", (specialize, canonicalize, constant_fold)),
     scale_dot_operands,
     fuse_elementwise,

@@ -29,6 +29,10 @@ from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
 
 sympy = LazyFunctions("sympy")
 
+#: the most operands one generated expression takes: Python's compiler nests ``a + b + c``
+#: one level per operator, so longer sums are written a chunk per line
+MAX_OPERANDS = 32
+
 
 @dataclass(frozen=True, eq=False)
 class Elemwise(TensorOp):
@@ -105,6 +109,15 @@ class Elemwise(TensorOp):
         if form.symbol is None:
             return f"{self.call}({', '.join([*self.leading, *names])})"
         return form.join([nest_operand(form, i, name) for i, name in enumerate(names)])
+
+    def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str]:
+        """One line; a long sum as ``t = a + ... + p`` then ``t = t + q + ...``, the same
+        left-to-right order a single expression has."""
+        (out,) = outs
+        lines = [f"{out} = {self.code(*names[:MAX_OPERANDS])}"]
+        for start in range(MAX_OPERANDS, len(names), MAX_OPERANDS - 1):
+            lines.append(f"{out} = {self.code(out, *names[start : start + MAX_OPERANDS - 1])}")
+        return lines
 
     def pullback(self, inputs, outputs, output_grads):
         (out,), (gz,) = outputs, output_grads

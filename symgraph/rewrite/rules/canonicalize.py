@@ -11,14 +11,10 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.rewrite.pattern import EVERY_OP, RuleSet, pvars
-from symgraph.rewrite.rules.algebra import covers, mixed_dtypes, product_plan, realize, sum_plan
+from symgraph.rewrite.rules.algebra import canonical, covers
 from symgraph.rewrite.rules.forms import (
-    Product,
-    Sum,
     broadcast_source,
-    cancel_factors,
-    cancel_terms,
-    extends_canonical,
+    plain,
     read_product,
     read_sum,
 )
@@ -45,13 +41,9 @@ def drop_forward_identity(node):
 def canonical_sum(node):
     """``a + (b - (c - 1)) + 2 -> a + b - c + 3``; ``x - x -> 0``; ``-(-x) -> x``."""
     out = node.outputs[0]
-    if out.dtype[0] not in "ifc" or extends_canonical(node, Sum):
+    if out.dtype[0] not in "iufc" or plain(node):
         return None
-    form = read_sum(out)
-    if mixed_dtypes([v for v, _ in form.terms], out.dtype):
-        return None
-    removed = cancel_terms(form)
-    return realize(sum_plan(form, out.type.shape), out, removed)
+    return canonical(read_sum(out), out)
 
 
 # Products: flatten, cancel ``x / x``, combine constants, drop ``* 1``, signs to the front.
@@ -59,16 +51,9 @@ def canonical_sum(node):
 def canonical_product(node):
     """``(2 * a) / (b / a) * -3 -> -(a * a * 6 / b)``; ``x / x -> 1``; ``x * 0 -> 0``."""
     out = node.outputs[0]
-    if out.dtype[0] not in "ifc" or extends_canonical(node, Product):
+    if out.dtype[0] not in "iufc" or plain(node):
         return None
-    form = read_product(out)
-    factors = form.numerators + form.denominators
-    if mixed_dtypes(factors, out.dtype):
-        return None
-    removed = cancel_factors(form)
-    if form.constant is not None and not np.any(form.constant):
-        removed = factors
-    return realize(product_plan(form, out.type.shape), out, removed)
+    return canonical(read_product(out), out)
 
 
 # An Alloc or a leading-axis DimShuffle feeding an elementwise op is broadcasting the op
@@ -224,17 +209,22 @@ def cast_of_shape_entry(node):
 @canonicalize.node_rule(Shape)
 def static_shape(node):
     """``shape(x) -> constant`` when x's static shape is known;
-    ``shape(f(a, b)) -> shape(a)`` for elementwise f when a alone gives the shape."""
+    ``shape(f(g(a), b)) -> shape(a)`` for elementwise f, g when a alone gives the shape
+    (down a whole elementwise chain at once)."""
     (x,) = node.inputs
     if None not in x.type.shape:
         return constant(np.asarray(x.type.shape, dtype="int64"))
-    producer = x.owner
-    if producer is None or not getattr(producer.op, "elementwise", False):
-        return None
-    for source in producer.inputs:
-        if source.ndim == x.ndim and covers([source.type.shape], x.type.shape):
-            return node.op(source)
-    return None
+    source = x
+    while source.owner is not None and getattr(source.owner.op, "elementwise", False):
+        covering = [
+            v
+            for v in source.owner.inputs
+            if v.ndim == x.ndim and covers([v.type.shape], x.type.shape)
+        ]
+        if not covering:
+            break
+        source = covering[0]
+    return node.op(source) if source is not x else None
 
 
 @canonicalize.node_rule(Subtensor)

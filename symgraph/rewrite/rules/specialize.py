@@ -149,13 +149,18 @@ def _size(v) -> int:
 
 
 def _scaled_dot(node: Apply, uses: Counter) -> Variable | None:
-    """``(c * a) @ b`` or ``a @ (c * b)`` for ``node = c * (a @ b)``, or None."""
+    """``(c * a) @ b`` or ``a @ (c * b)`` for ``node = c * (a @ b)`` (c: scalar factors), or
+    None."""
     if node.op is not mul:
         return None
     out = node.outputs[0]
-    for product, scale in (node.inputs, node.inputs[::-1]):
-        if product.owner is None or not isinstance(product.owner.op, Dot) or scale.ndim != 0:
+    for k, product in enumerate(node.inputs):
+        scales = node.inputs[:k] + node.inputs[k + 1 :]
+        if product.owner is None or not isinstance(product.owner.op, Dot):
             continue
+        if any(s.ndim != 0 for s in scales):
+            return None
+        scale = scales[0] if len(scales) == 1 else mul(*scales)
         a, b = product.owner.inputs
         if uses[product] != 1 or not scale.dtype == a.dtype == b.dtype == out.dtype:
             return None
