@@ -157,3 +157,13 @@ def test_debug_mode_checks_gradient_shapes_at_run_time():
     assert w.get_value()[0] == 0.0
     np.testing.assert_array_equal(f(np.ones(3), np.ones(3)), np.ones(3))
     assert w.get_value()[0] == 1.0
+
+
+def test_reduction_along_an_axis_weighted_by_a_constant_vector():
+    """The gradient broadcasts the constant through an alloc whose static shape must say what
+    np.full's broadcasting fixes (5 columns), or a rewrite would change the type."""
+    x = T.dmatrix("x")
+    c = T.constant(np.arange(1.0, 6.0))
+    g = theano.function([x], T.grad(T.sum(T.sum(x**3, axis=0) * c), x))
+    point = np.linspace(0.5, 1.5, 10).reshape(2, 5)
+    np.testing.assert_allclose(g(point), 3 * point**2 * np.arange(1.0, 6.0), rtol=1e-12)

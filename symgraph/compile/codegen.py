@@ -18,7 +18,6 @@ import contextvars
 import itertools
 import keyword
 import linecache
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,6 +30,7 @@ from symgraph.compile.memory import Plan, alias_input
 from symgraph.compile.shared import SharedVariable, filter_value
 from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.fgraph import Graph
+from symgraph.rewrite.engine import short_where
 from symgraph.tensor import special_functions
 from symgraph.tensor.elemwise import Elemwise
 from symgraph.tensor.type import TensorType
@@ -329,12 +329,6 @@ def literal_text(var: Variable) -> str | None:
     if value.dtype.kind == "f" and value.dtype.type(float(text)) != value:
         return None
     return f"({text})" if text.startswith("-") else text
-
-
-def short_where(where: str) -> str:
-    """``logreg.py:24`` for ``/home/me/logreg.py:24``."""
-    path, sep, line = where.rpartition(":")
-    return f"{os.path.basename(path)}:{line}" if sep and line.isdigit() else where
 
 
 def render(lines: Sequence[Line], indent: str = "") -> list[str]:

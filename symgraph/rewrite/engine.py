@@ -17,6 +17,7 @@ Nothing is mutated: the result is a new ``Graph`` sharing the untouched nodes.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,44 @@ class Firing:
 
     def __str__(self) -> str:
         return f"{self.rule.name} at {self.where}: {brief(self.before)} -> {brief(self.after)}"
+
+    def __repr__(self) -> str:
+        return f"<Firing {self}>"
+
+
+class RewriteLog(list):
+    """The firings of a compilation, in order; ``print`` shows them as a table.
+
+    A row groups the firings of one rule at one line of the user's code: the
+    rule, where it is defined, that line, the first firing's before -> after, and
+    how many times it fired there.
+    """
+
+    def __str__(self) -> str:
+        groups: dict[tuple, list[Firing]] = {}
+        for firing in self:
+            groups.setdefault((firing.rule.name, firing.where), []).append(firing)
+        rows = [("rule", "defined at", "your line", "before -> after", "count")]
+        for (name, where), firings in groups.items():
+            first = firings[0]
+            change = f"{brief(first.before)} -> {brief(first.after)}"
+            rows.append(
+                (name, short_where(first.rule.where), short_where(where), change, str(len(firings)))
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4] for row in rows
+        ]
+        return "\n".join(line.rstrip() for line in lines)
+
+    def __repr__(self) -> str:
+        return f"<RewriteLog: {len(self)} firings>"
+
+
+def short_where(where: str) -> str:
+    """``logreg.py:24`` for ``/home/me/logreg.py:24``."""
+    path, sep, line = where.rpartition(":")
+    return f"{os.path.basename(path)}:{line}" if sep and line.isdigit() else where
 
 
 def same_type(old: Variable, new: Variable) -> bool:

@@ -248,6 +248,9 @@ class Rule:
     def __str__(self) -> str:
         return f"{self.name} ({self.where})"
 
+    def __repr__(self) -> str:
+        return f"<Rule {self}>"
+
 
 #: the key of rules that look at every node, whatever its op
 EVERY_OP = object()
@@ -317,3 +320,6 @@ class RuleSet:
 
     def __str__(self) -> str:
         return self.name
+
+    def __repr__(self) -> str:
+        return f"<RuleSet {self.name}: {len(self.rules)} rules>"

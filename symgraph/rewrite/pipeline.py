@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.check import NumericCheck
-from symgraph.rewrite.engine import Firing, rewrite
+from symgraph.rewrite.engine import Firing, RewriteLog, rewrite
 from symgraph.rewrite.pattern import RuleSet
 from symgraph.rewrite.rules.canonicalize import canonicalize
 from symgraph.rewrite.rules.constant_fold import constant_fold
@@ -59,7 +59,7 @@ PHASES = {"fast_run": FAST_RUN, "fast_compile": FAST_COMPILE, "None": NONE}
 OPTIMIZERS = tuple(PHASES)
 
 
-def optimize(graph: Graph, optimizer: str, check: bool = False) -> tuple[Graph, list[Firing]]:
+def optimize(graph: Graph, optimizer: str, check: bool = False) -> tuple[Graph, RewriteLog]:
     """Rewrite ``graph`` with the phases of ``optimizer``; returns (graph, firings).
 
     Parameters
@@ -75,11 +75,12 @@ def optimize(graph: Graph, optimizer: str, check: bool = False) -> tuple[Graph, 
     Returns
     -------
     The rewritten graph, with the same inputs and outputs of the same types,
-    and the list of ``Firing`` records in the order the rules fired.
+    and the ``Firing`` records in the order the rules fired (a ``RewriteLog``,
+    a list that prints as a table).
     """
     if optimizer not in PHASES:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {OPTIMIZERS}")
-    firings: list[Firing] = []
+    firings = RewriteLog()
     checker = NumericCheck() if check else None
     for phase in PHASES[optimizer]:
         graph = phase(graph, firings, checker)

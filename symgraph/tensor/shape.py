@@ -273,9 +273,16 @@ class Alloc(TensorOp):
     dtype: str
 
     def infer_type(self, value: Variable, shape: Variable) -> TensorType:
+        """The shape's known entries; where one is unknown, the value's own size when that
+        is not 1 (``np.full`` can broadcast the value to no other size)."""
         entries = static_int_entries(shape)
         if len(entries) < value.ndim:
             raise TypeError(f"alloc: value of {value.ndim} dims does not fit shape {entries}")
+        lead = len(entries) - value.ndim
+        entries = entries[:lead] + tuple(
+            v if e is None and v not in (None, 1) else e
+            for e, v in zip(entries[lead:], value.type.shape)
+        )
         return TensorType(self.dtype, entries)
 
     def impl(self, value: np.ndarray, shape: np.ndarray) -> np.ndarray:

@@ -71,7 +71,10 @@ def elementwise_reads_broadcast_source(node):
         trial = [*inputs[:i], source, *inputs[i + 1 :]]
         if covers([t.type.shape for t in trial], out.type.shape):
             inputs, changed = trial, True
-    return node.op(*inputs) if changed else None
+    if not changed:
+        return None
+    result = node.op(*inputs)
+    return result if result.type == out.type else None
 
 
 canonicalize.add(log(exp(x)), lambda x: x, name="log_of_exp")
