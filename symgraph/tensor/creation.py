@@ -150,7 +150,9 @@ class ExtractDiag(TensorOp):
         return [None if tangents[0] is None else self(tangents[0])]
 
     def pretty(self, x: str) -> str:
-        return f"diagonal({x})" if self == ExtractDiag() else f"diagonal({x}, {self.offset})"
+        if (self.axis1, self.axis2) != (0, 1):
+            return f"diagonal({x}, {self.offset}, {self.axis1}, {self.axis2})"
+        return f"diagonal({x}, {self.offset})" if self.offset else f"diagonal({x})"
 
 
 # -- functions ---------------------------------------------------------------------------------

@@ -61,6 +61,9 @@ class Eig(TensorOp):
     def pullback(self, inputs, outputs, output_grads):
         raise NotImplementedError("eig's results are complex; eigh differentiates symmetric x")
 
+    def pretty(self, x: str) -> str:
+        return f"eig({x})"
+
 
 @dataclass(frozen=True)
 class Eigh(TensorOp):
@@ -120,6 +123,11 @@ class Eigh(TensorOp):
             return tril(g) + tril(g.T, -1)
         return triu(g) + triu(g.T, 1)
 
+    def pretty(self, a: str, *b: str) -> str:
+        if b:
+            return f"eigh({a}, {b[0]}, lower={self.UPLO == 'L'})"
+        return f"eigh({a})" if self.UPLO == "L" else f"eigh({a}, UPLO='U')"
+
     def __str__(self) -> str:
         return f"Eigh{{{self.UPLO}}}"
 
@@ -175,6 +183,11 @@ class SVD(TensorOp):
         if self.full_matrices:
             raise NotImplementedError("the gradient of svd's u and vt needs full_matrices=False")
         return [_svd_vectors_pullback(u, s, vt, gu, gs, gvt)]
+
+    def pretty(self, x: str) -> str:
+        return (
+            f"svd({x})" if self == SVD() else f"svd({x}, {self.full_matrices}, {self.compute_uv})"
+        )
 
     def __str__(self) -> str:
         if not self.compute_uv:
@@ -245,6 +258,9 @@ class QR(TensorOp):
         m = T.dot(r, gr.T) - T.dot(gq.T, q)
         b = gq + T.dot(q, tril(m) + tril(m, -1).T)
         return [T.slinalg.solve_upper_triangular(r, b.T).T]
+
+    def pretty(self, x: str) -> str:
+        return f"qr({x})" if self.mode == "reduced" else f"qr({x}, {self.mode!r})"
 
     def __str__(self) -> str:
         return f"QR{{{self.mode}}}"

@@ -103,19 +103,17 @@ def _cumprod_derivative(x: Variable, y: Variable, g: Variable, axis: int) -> Var
     """The gradient of ``y = cumprod(x)`` without dividing by zero.
 
     Before the first zero of a lane it is ``sum_{k>=i} g_k y_k / x_i``. At the
-    first zero z it is ``prod_{j<z} x_j * sum_{k>=z} g_k prod_{z<j<=k} x_j``.
-    After it, every product holds x_z = 0, so the gradient is 0.
+    first zero z it is ``sum_{k>=z} g_k y'_k``, with y' the cumprod of x where
+    that zero is replaced by 1. After it, every product holds x_z = 0: 0.
     """
     zero = T.eq(x, 0)
     seen = cumsum(zero, axis)  # zeros up to and including each position
-    before = seen - zero  # zeros strictly before
     clean = T.eq(seen, 0)
+    first = zero & T.eq(seen, 1)
     usual = _reverse_cumsum(g * y, axis) / T.switch(clean, x, 1)
-    head = T.prod(T.switch(clean, x, 1), axis=axis, keepdims=True)
-    after_first = CumOp(axis, "mul")(T.switch(T.eq(before, 0), 1, x))
-    tail = T.sum(g * after_first * (seen > 0), axis=axis, keepdims=True)
-    first = zero & T.eq(before, 0)
-    return T.switch(clean, usual, T.switch(first, head * tail, 0))
+    skipped = CumOp(axis, "mul")(T.switch(first, 1, x))
+    at_first = T.sum(g * skipped * (seen > 0), axis=axis, keepdims=True)
+    return T.switch(clean, usual, T.switch(first, at_first, 0))
 
 
 @dataclass(frozen=True)

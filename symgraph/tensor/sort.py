@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -19,33 +19,41 @@ __all__ = ["ArgSort", "Sort", "argsort", "sort"]
 KINDS = ("quicksort", "mergesort", "heapsort", "stable")
 
 
-def _check(op: str, x: Variable, axis: int, kind: str) -> None:
-    if not 0 <= axis < x.ndim:
-        raise TypeError(f"{op}: axis {axis} is out of range for {x!r} of type {x.type}")
-    if kind not in KINDS:
-        raise TypeError(f"{op}: kind must be one of {KINDS}, not {kind!r}")
+class _Sorting:
+    """``np.<function>(x, axis, kind)``: the members Sort and ArgSort share."""
 
+    axis: int
+    kind: str
+    function: ClassVar[str]
 
-def _kind_text(kind: str) -> str:
-    return "" if kind == "quicksort" else f", kind={kind!r}"
+    def infer_type(self, x: Variable) -> TensorType:
+        if not 0 <= self.axis < x.ndim:
+            raise TypeError(f"{self.function}: axis {self.axis} is out of range for {x.type}")
+        if self.kind not in KINDS:
+            raise TypeError(f"{self.function}: kind must be one of {KINDS}, not {self.kind!r}")
+        return x.type
+
+    def impl(self, x: np.ndarray) -> np.ndarray:
+        return getattr(np, self.function)(x, axis=self.axis, kind=self.kind)
+
+    def code(self, x: str) -> str:
+        kind = "" if self.kind == "quicksort" else f", kind={self.kind!r}"
+        return f"np.{self.function}({x}, axis={self.axis}{kind})"
+
+    def pretty(self, x: str) -> str:
+        return f"{self.function}({x}, axis={self.axis})"
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}{{{self.axis}, {self.kind}}}"
 
 
 @dataclass(frozen=True)
-class Sort(TensorOp):
+class Sort(_Sorting, TensorOp):
     """``np.sort(x, axis, kind)``: a sorted copy."""
 
     axis: int
     kind: str = "quicksort"
-
-    def infer_type(self, x: Variable) -> TensorType:
-        _check("sort", x, self.axis, self.kind)
-        return x.type
-
-    def impl(self, x: np.ndarray) -> np.ndarray:
-        return np.sort(x, axis=self.axis, kind=self.kind)
-
-    def code(self, x: str) -> str:
-        return f"np.sort({x}, axis={self.axis}{_kind_text(self.kind)})"
+    function = "sort"
 
     def pullback(self, inputs, outputs, output_grads):
         """Each element receives the gradient of the place it was sorted to."""
@@ -53,38 +61,20 @@ class Sort(TensorOp):
         order = ArgSort(self.axis, self.kind)(x)
         return [T.set_subtensor(T.zeros_like(x)[along_axis(order, self.axis)], g)]
 
-    def pretty(self, x: str) -> str:
-        return f"sort({x}, axis={self.axis})"
-
-    def __str__(self) -> str:
-        return f"Sort{{{self.axis}, {self.kind}}}"
-
 
 @dataclass(frozen=True)
-class ArgSort(TensorOp):
+class ArgSort(_Sorting, TensorOp):
     """``np.argsort(x, axis, kind)``: int64 indices that sort ``x``."""
 
     axis: int
     kind: str = "quicksort"
+    function = "argsort"
 
     def infer_type(self, x: Variable) -> TensorType:
-        _check("argsort", x, self.axis, self.kind)
-        return TensorType("int64", x.type.shape)
-
-    def impl(self, x: np.ndarray) -> np.ndarray:
-        return np.argsort(x, axis=self.axis, kind=self.kind)
-
-    def code(self, x: str) -> str:
-        return f"np.argsort({x}, axis={self.axis}{_kind_text(self.kind)})"
+        return TensorType("int64", super().infer_type(x).shape)
 
     def pullback(self, inputs, outputs, output_grads):
         return [None]
-
-    def pretty(self, x: str) -> str:
-        return f"argsort({x}, axis={self.axis})"
-
-    def __str__(self) -> str:
-        return f"ArgSort{{{self.axis}, {self.kind}}}"
 
 
 def along_axis(indices: Variable, axis: int) -> tuple[Variable, ...]:

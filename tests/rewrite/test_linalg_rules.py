@@ -45,6 +45,15 @@ def test_inverse_times_a_matrix_or_vector_becomes_a_solve():
     np.testing.assert_allclose(fast(SQUARE, B, V)[0], np.linalg.solve(SQUARE, B))
 
 
+def test_a_transposed_inverse_in_a_gradient_becomes_a_solve_too():
+    """The gradient of ``x @ inv(a)`` multiplies by ``inv(a)^T``: no inversion remains."""
+    a, x = T.dmatrix("a"), T.dmatrix("x")
+    quadratic = T.sum(x * T.dot(x, T.linalg.inv(a)))
+    fast, plain = compiled_pair([a, x], T.grad(quadratic, x))
+    assert MatrixInverse in op_classes(plain) and MatrixInverse not in op_classes(fast)
+    np.testing.assert_allclose(fast(SQUARE, B.T), plain(SQUARE, B.T), rtol=1e-10)
+
+
 def test_inverse_product_keeps_the_static_type_or_declines():
     """With b's rows static but a's size not, solve would claim a shape dot does not: decline."""
     a, b = T.dmatrix("a"), T.tensor("b", dtype="float64", shape=(5, 3))

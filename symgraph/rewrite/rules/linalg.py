@@ -18,6 +18,7 @@ from symgraph.tensor.creation import ExtractDiag, extract_diag
 from symgraph.tensor.dot import Dot
 from symgraph.tensor.nlinalg import Det, MatrixInverse, slogdet
 from symgraph.tensor.reduction import Reduce
+from symgraph.tensor.shape import DimShuffle
 from symgraph.tensor.slinalg import Cholesky, Solve
 
 linalg = RuleSet("linalg")
@@ -29,6 +30,15 @@ def _input_of(var: Variable, op_class: type) -> Variable | None:
     return owner.inputs[0] if owner is not None and isinstance(owner.op, op_class) else None
 
 
+def _inverted(var: Variable) -> Variable | None:
+    """``a`` when ``var`` is ``inv(a)``, ``a^T`` when it is ``inv(a)^T`` (gradients hold those)."""
+    owner = var.owner
+    if owner is not None and isinstance(owner.op, DimShuffle) and owner.op.order == (1, 0):
+        inner = _input_of(owner.inputs[0], MatrixInverse)
+        return None if inner is None else inner.T
+    return _input_of(var, MatrixInverse)
+
+
 def _same_type(old: Variable, new: Variable) -> Variable | None:
     return new if new.type == old.type else None
 
@@ -36,12 +46,12 @@ def _same_type(old: Variable, new: Variable) -> Variable | None:
 # An inverse computed only to multiply by it: one solve costs a third of the inversion.
 @linalg.node_rule(Dot)
 def inv_product_as_solve(node):
-    """``inv(a) @ b -> solve(a, b)`` and ``b @ inv(a) -> solve(a^T, b^T)^T``."""
+    """``inv(a) @ b -> solve(a, b)`` and ``b @ inv(a) -> solve(a^T, b^T)^T``; also for inv(a)^T."""
     left, right = node.inputs
-    a = _input_of(left, MatrixInverse)
+    a = _inverted(left)
     if a is not None and right.ndim <= 2:
         return _same_type(node.outputs[0], Solve()(a, right))
-    a = _input_of(right, MatrixInverse)
+    a = _inverted(right)
     if a is not None and left.ndim <= 2:
         solved = Solve()(a.T, left.T)
         return _same_type(node.outputs[0], solved.T)
