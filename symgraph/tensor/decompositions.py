@@ -16,9 +16,10 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Variable
-from symgraph.tensor.creation import tril, triu
+from symgraph.tensor.creation import tril
 from symgraph.tensor.linalg_base import (
     check_matrix,
+    fold_triangle,
     identity_like,
     is_zero,
     linalg_dtype,
@@ -115,13 +116,7 @@ class Eigh(TensorOp):
         grads = [T.dot(T.dot(v, inner), v.T)]
         if len(inputs) == 2:
             grads.append(-T.dot(v * (gw * w).dimshuffle("x", 0), v.T))
-        return [self._fold(g) for g in grads]
-
-    def _fold(self, g: Variable) -> Variable:
-        """The gradient of a function of one triangle: the other triangle folded onto it."""
-        if self.UPLO == "L":
-            return tril(g) + tril(g.T, -1)
-        return triu(g) + triu(g.T, 1)
+        return [fold_triangle(g, lower=self.UPLO == "L") for g in grads]
 
     def pretty(self, a: str, *b: str) -> str:
         if b:

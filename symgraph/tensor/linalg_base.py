@@ -15,6 +15,7 @@ import numpy as np
 import symgraph.tensor as T
 from symgraph.graph.basic import Constant, Variable
 from symgraph.lazy import LazyFunctions
+from symgraph.tensor.creation import tril, triu
 from symgraph.tensor.shape import Alloc
 
 INSTALL_SCIPY = "pip install scipy (or pip install 'symgraph[linalg]')"
@@ -61,6 +62,14 @@ def identity_like(x: Variable, axis: int = 0) -> Variable:
     """The identity matrix of the size of ``x`` along ``axis``, in ``x``'s dtype."""
     size = x.type.shape[axis]
     return T.eye(x.shape[axis] if size is None else size, dtype=x.dtype)
+
+
+def fold_triangle(g: Variable, lower: bool) -> Variable:
+    """The gradient of a function that reads one triangle of a matrix: the gradient ``g`` of
+    its symmetric input with the other triangle folded onto that one (Theano's convention)."""
+    if lower:
+        return tril(g) + tril(g.T, -1)
+    return triu(g) + triu(g.T, 1)
 
 
 def is_zero(g: Variable) -> bool:

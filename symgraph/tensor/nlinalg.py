@@ -16,17 +16,23 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Variable
-from symgraph.tensor.creation import alloc_diag, diag, extract_diag
-from symgraph.tensor.decompositions import eig, eigh, qr, svd
+from symgraph.tensor.creation import AllocDiag, ExtractDiag, alloc_diag, diag, extract_diag
+from symgraph.tensor.decompositions import QR, SVD, Eig, Eigh, eig, eigh, qr, svd
 from symgraph.tensor.linalg_base import check_matrix, identity_like, linalg_dtype
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, as_tensor_variable
 
 __all__ = [
+    "AllocDiag",
     "Det",
+    "Eig",
+    "Eigh",
+    "ExtractDiag",
     "MatrixInverse",
     "MatrixPinv",
+    "QR",
     "SLogDet",
+    "SVD",
     "alloc_diag",
     "det",
     "diag",

@@ -19,7 +19,13 @@ import symgraph.tensor as T
 from symgraph.graph.basic import Variable
 from symgraph.tensor.creation import extract_diag, tril, triu
 from symgraph.tensor.decompositions import Eigh
-from symgraph.tensor.linalg_base import check_matrix, have_scipy, linalg_dtype, scipy_linalg
+from symgraph.tensor.linalg_base import (
+    check_matrix,
+    fold_triangle,
+    have_scipy,
+    linalg_dtype,
+    scipy_linalg,
+)
 from symgraph.tensor.shape import dim_size
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, as_tensor_variable
@@ -94,7 +100,7 @@ class Cholesky(TensorOp):
         product = T.dot(low.T, g)
         phi = tril(product) - T.diag(extract_diag(product) / 2)
         s = solve_upper_triangular(low.T, solve_upper_triangular(low.T, phi.T).T)
-        folded = (tril if self.lower else triu)(s + s.T) - T.diag(extract_diag(s))
+        folded = fold_triangle(s, self.lower)
         return [T.switch(ok, folded, np.nan) if self.on_error == "nan" else folded]
 
     def pretty(self, x: str) -> str:
