@@ -14,6 +14,9 @@ Three rows, float64, best of several alternated calls each:
   sum (exact at zeros). Against ``np.cumprod`` and the textbook gradient
   ``reverse_cumsum(y) / x`` (which is NaN at zeros).
 
+The sides alternate, call by call, so load that comes and goes affects both;
+BLAS runs on one thread unless ``OPENBLAS_NUM_THREADS`` says otherwise.
+
 Run: ``python benchmarks/linalg_bench.py``
 """
 
@@ -23,14 +26,17 @@ import os
 import sys
 import time
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before NumPy loads its BLAS
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import symgraph as theano  # noqa: E402
 import symgraph.tensor as T  # noqa: E402
 
-REPEATS = 15
+REPEATS = 30
 
 
 def best_times(fns, *args) -> list[float]:
