@@ -33,6 +33,7 @@ from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.engine import short_where
 from symgraph.tensor import special_functions
 from symgraph.tensor.elemwise import Elemwise
+from symgraph.tensor.linalg_base import scipy_linalg
 from symgraph.tensor.type import TensorType
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ class Namespace:
         base = {
             "np": np,
             "special": special_functions,
+            "scipy_linalg": scipy_linalg,  # imported on first call
             "ndarray": np.ndarray,
             "asarray": np.asarray,
         }

@@ -16,7 +16,8 @@ decides three things, none of which may change a result:
   buffer first (``gw *= 0.1; w -= gw``);
 * an output or update value that may alias an input, a shared variable, a
   constant or another result is copied, so the caller and the storage cells
-  never share an array by accident.
+  never share an array by accident; so is a read-only view (an op with
+  ``readonly_views``, such as ``np.diagonal``), which is never written into.
 
 Whether in-place work pays was measured (``benchmarks/inplace.py``, time of
 the in-place form over allocating the result): ``a += b`` costs 0.8x from two
@@ -105,7 +106,8 @@ def plan_memory(
     returned: frozenset[int] = frozenset()
     for i, (out, borrow) in enumerate(zip(outputs, borrowed)):
         buffers = tracker.buffers_of(out)
-        if not borrow and buffers & (tracker.pinned | returned | update_buffers):
+        aliased = buffers & (tracker.pinned | returned | update_buffers)
+        if not borrow and (aliased or out in tracker.readonly):
             plan.copy_outputs.add(i)
         else:
             returned |= buffers
@@ -113,7 +115,9 @@ def plan_memory(
     for i, (shared, value) in enumerate(updates):
         buffers = tracker.buffers_of(value)
         foreign = tracker.pinned - tracker.buffers_of(shared)
-        if value.owner not in moved and buffers & (foreign | claimed):
+        if value.owner not in moved and (
+            buffers & (foreign | claimed) or value in tracker.readonly
+        ):
             plan.copy_updates.add(i)
         claimed |= buffers
     return plan
@@ -189,6 +193,7 @@ class _BufferTracker:
             self.last_read[v] = len(order)
         self._ids = itertools.count()
         self.buffers: dict[Variable, frozenset[int]] = {}
+        self.readonly: set[Variable] = set()  # views NumPy made read-only, and views of them
         self.last_use: dict[int, int] = {}  # buffer -> last step reading any variable in it
         for v in roots:
             self._new_buffer(v)
@@ -209,7 +214,7 @@ class _BufferTracker:
         """True when node ``index`` may overwrite the buffer of its input at ``position``."""
         target = node.inputs[position]
         buffers = self.buffers_of(target)
-        if len(buffers) != 1 or buffers & self.pinned:
+        if len(buffers) != 1 or buffers & self.pinned or target in self.readonly:
             return False
         (buffer,) = buffers
         if self.last_use[buffer] > index:
@@ -221,6 +226,11 @@ class _BufferTracker:
         """Record the buffers of ``node``'s outputs (``target``: the input it overwrites)."""
         positions = (target,) if target is not None else aliased_inputs(node)
         shared = frozenset().union(*(self.buffers_of(node.inputs[i]) for i in positions))
+        if target is None and (
+            getattr(node.op, "readonly_views", False)
+            or any(node.inputs[i] in self.readonly for i in positions)
+        ):
+            self.readonly.update(node.outputs)
         for out in node.outputs:
             if not shared:
                 self._new_buffer(out)

@@ -24,6 +24,7 @@ from symgraph.rewrite.rules.constant_fold import constant_fold
 from symgraph.rewrite.rules.dead_code import dead_code
 from symgraph.rewrite.rules.flatten import flatten_chains
 from symgraph.rewrite.rules.fusion import fuse_elementwise
+from symgraph.rewrite.rules.linalg import linalg
 from symgraph.rewrite.rules.specialize import scale_dot_operands, specialize
 from symgraph.rewrite.rules.stabilize import stabilize
 
@@ -46,7 +47,7 @@ class Pass:
 # read and build sums and products as n-ary nodes, and may leave nested ones behind.
 FAST_RUN: tuple[Phase, ...] = (
     flatten_chains,
-    Pass("canonicalize", (stabilize, canonicalize, dead_code, constant_fold)),
+    Pass("canonicalize", (stabilize, linalg, canonicalize, dead_code, constant_fold)),
     flatten_chains,
     Pass("specialize", (specialize, canonicalize, constant_fold)),
     scale_dot_operands,

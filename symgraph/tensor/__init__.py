@@ -112,7 +112,18 @@ from symgraph.tensor.shape import (
     zeros,
     zeros_like,
 )
-from symgraph.tensor.creation import ARange, Diag, Eye, arange, diag, eye
+from symgraph.tensor.creation import (
+    AllocDiag,
+    ARange,
+    ExtractDiag,
+    Eye,
+    arange,
+    diag,
+    diagonal,
+    eye,
+    tril,
+    triu,
+)
 from symgraph.tensor.dot import Dot, Tensordot, batched_dot, dot, matmul, outer, tensordot
 from symgraph.tensor import subtensor
 from symgraph.tensor.subtensor import IncSubtensor, Subtensor, inc_subtensor, set_subtensor, take
@@ -126,6 +137,20 @@ from symgraph.tensor.nnet import (
     logsoftmax,
     relu,
     softmax,
+)
+from symgraph.tensor import linalg, nlinalg, slinalg, xlogx
+from symgraph.tensor.sort import ArgSort, Sort, argsort, sort
+from symgraph.tensor import extra_ops
+from symgraph.tensor.extra_ops import (
+    CumOp,
+    bincount,
+    cumprod,
+    cumsum,
+    fill_diagonal,
+    fill_diagonal_offset,
+    ravel_multi_index,
+    squeeze,
+    unravel_index,
 )
 from symgraph.tensor.constructors import CONSTRUCTORS, tensor
 

@@ -432,6 +432,22 @@ trigamma = _row(
     _not_implemented("trigamma"),
     lambda a: sympy.polygamma(1, a),
 )
+xlogx = _row(
+    "xlogx",
+    1,
+    special.xlogx,
+    "special.xlogx",
+    lambda x, z, g: (g * (1 + log(x)),),
+    lambda a: a * sympy.log(a),
+)
+xlogy0 = _row(
+    "xlogy0",
+    2,
+    special.xlogy,
+    "special.xlogy",
+    lambda x, y, z, g: (g * log(y), g * x / y),
+    lambda a, b: a * sympy.log(b),
+)
 
 # -- comparisons, logic and tests: piecewise constant, no gradient -----------------------------
 eq = _row("eq", 2, np.equal, "np.equal", None, sympy.Eq, commutative=True)
