@@ -15,6 +15,7 @@ Ops holding inner graphs (ifelse, scan) emit their bodies with ``inline``.
 from __future__ import annotations
 
 import contextvars
+import functools
 import itertools
 import keyword
 import linecache
@@ -112,10 +113,7 @@ class Namespace:
 
     def fresh(self, base: str) -> str:
         """An unused name: ``base`` itself, or ``base`` with a number (``t`` gives t1, t2...)."""
-        base = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in base)
-        base = base or "t"
-        if not (base[0].isalpha() or base[0] == "_"):
-            base = f"v_{base}"
+        base = identifier(base)
         numbered = base in ("t", "c") or base.endswith("_t")
         if not numbered and base not in self.taken:
             self.taken.add(base)
@@ -284,6 +282,14 @@ class _Body:
             return [*codes, last.into(buffer)], [buffer]
         out = self.new_name(node.outputs[0])
         return [*codes, last.assigned(out, buffer)], [out]
+
+
+@functools.lru_cache(maxsize=4096)
+def identifier(text: str) -> str:
+    """``text`` as a Python identifier: other characters become ``_``, a digit first gets
+    ``v_`` in front, nothing at all is ``t``."""
+    text = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in text) or "t"
+    return text if text[0].isalpha() or text[0] == "_" else f"v_{text}"
 
 
 def node_comment(node: Apply) -> str:

@@ -134,6 +134,15 @@ class Apply:
         self.where = where if where is not None else user_where()
         self.outputs = tuple(t.variable_class(t, self, i) for i, t in enumerate(out_types))
 
+    def rebuilt(self, inputs: Sequence[Variable]) -> Apply:
+        """This node over ``inputs``, which stand for its own inputs with the same types
+        (as a rewrite's replacements do): its outputs keep their types, so nothing is
+        inferred again, and their names."""
+        node = Apply(self.op, inputs, [v.type for v in self.outputs], self.where)
+        for old, new in zip(self.outputs, node.outputs):
+            new.name = old.name
+        return node
+
     @property
     def out(self) -> Variable:
         """The single output of a one-output node."""

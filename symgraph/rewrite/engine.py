@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from symgraph.graph.basic import Apply, Constant, Variable, building_at
 from symgraph.graph.fgraph import Graph
@@ -42,6 +42,22 @@ class Firing:
 
     def __repr__(self) -> str:
         return f"<Firing {self}>"
+
+
+def short_where(where: str) -> str:
+    """``logreg.py:24`` for ``/home/me/logreg.py:24``."""
+    path, sep, line = where.rpartition(":")
+    return f"{os.path.basename(path)}:{line}" if sep and line.isdigit() else where
+
+
+def same_type(old: Variable, new: Variable) -> bool:
+    """True when ``new`` has exactly ``old``'s type.
+
+    Exact, not merely compatible: a replacement claiming a static size its
+    original leaves unknown (1 for None, say) changes how every reader
+    broadcasts, which is how wrong-shaped gradients once passed unnoticed.
+    """
+    return old.type == new.type
 
 
 class RewriteLog(list):
@@ -73,20 +89,25 @@ class RewriteLog(list):
         return f"<RewriteLog: {len(self)} firings>"
 
 
-def short_where(where: str) -> str:
-    """``logreg.py:24`` for ``/home/me/logreg.py:24``."""
-    path, sep, line = where.rpartition(":")
-    return f"{os.path.basename(path)}:{line}" if sep and line.isdigit() else where
+@dataclass
+class Session:
+    """What the phases of one ``optimize`` call share.
 
-
-def same_type(old: Variable, new: Variable) -> bool:
-    """True when ``new`` has exactly ``old``'s type.
-
-    Exact, not merely compatible: a replacement claiming a static size its
-    original leaves unknown (1 for None, say) changes how every reader
-    broadcasts, which is how wrong-shaped gradients once passed unnoticed.
+    ``firings`` logs every firing and ``check`` (DEBUG_MODE) sees each one.
+    ``declined`` remembers the (rule, node) pairs whose rule declined: a node
+    never changes, so its rule declines it again in every later pass.
     """
-    return old.type == new.type
+
+    firings: list = field(default_factory=RewriteLog)
+    check: Callable[[Firing], None] | None = None
+    declined: set = field(default_factory=set)
+
+    def record(self, firing: Firing, checked: Firing | None = None) -> None:
+        """Log ``firing``; the check sees ``checked`` when given (the same change written
+        over the original graph's nodes), else ``firing``."""
+        self.firings.append(firing)
+        if self.check is not None:
+            self.check(checked or firing)
 
 
 class RewriteLoopError(RuntimeError):
@@ -96,16 +117,10 @@ class RewriteLoopError(RuntimeError):
 class Rewriter:
     """One pass of ``rulesets`` over a graph; ``check(firing)`` sees every firing (DEBUG_MODE)."""
 
-    def __init__(
-        self,
-        rulesets: Sequence[RuleSet],
-        firings: list[Firing] | None = None,
-        check: Callable[[Firing], None] | None = None,
-        max_firings: int = 10_000,
-    ) -> None:
+    def __init__(self, rulesets: Sequence[RuleSet], session: Session, max_firings: int) -> None:
         self.rulesets = tuple(rulesets)
-        self.firings = firings if firings is not None else []
-        self.check = check
+        self.session = session
+        self.declined = session.declined
         self.max_firings = max_firings
         self.final: dict[Variable, Variable] = {}
         #: a variable whose node a rule replaced -> the replacement, until that is final
@@ -181,11 +196,8 @@ class Rewriter:
             return
         if all(a is b for a, b in zip(inputs, node.inputs)):
             new = node
-        else:
-            with building_at(node.where):
-                new = node.op.make_node(*inputs)
-            for old, out in zip(node.outputs, new.outputs):
-                out.name = old.name
+        else:  # replacements keep types exactly, so the node's own types still hold
+            new = node.rebuilt(inputs)
         self.table[key] = new
         replacement = self._apply_rules(new) if len(new.outputs) == 1 else None
         if replacement is None:
@@ -194,7 +206,7 @@ class Rewriter:
             return
         out = node.outputs[0]
         self.pending[out] = replacement
-        self.made_by[new.outputs[0]] = self.firings[-1].rule
+        self.made_by[new.outputs[0]] = self.session.firings[-1].rule
         if new is not node:
             self.twins[out] = new.outputs[0]
 
@@ -214,13 +226,17 @@ class Rewriter:
 
     def _apply_rules(self, node: Apply) -> Variable | None:
         out = node.outputs[0]
+        declined = self.declined
         with building_at(node.where):
             for rule in self._rules_for(node.op):
+                if (rule, node) in declined:
+                    continue
                 try:
                     replacement = rule.apply(node)
                 except TypeError as err:
                     raise TypeError(f"rule {rule} failed at {node.where}: {err}") from err
                 if replacement is None or replacement is out:
+                    declined.add((rule, node))
                     continue
                 self._record(rule, node, out, replacement)
                 return replacement
@@ -233,8 +249,6 @@ class Rewriter:
                 f"rule {rule} replaced {brief(out)} of type {out.type} by {brief(replacement)} "
                 f"of type {got}, at {node.where}"
             )
-        firing = Firing(rule, node.where, out, replacement)
-        self.firings.append(firing)
         self.counts[rule] += 1
         self.fired += 1
         if self.fired > self.max_firings:
@@ -243,8 +257,7 @@ class Rewriter:
                 f"rule {worst} keeps firing ({times} times; last at {node.where}); its "
                 f"replacement must not match again"
             )
-        if self.check is not None:
-            self.check(firing)
+        self.session.record(Firing(rule, node.where, out, replacement))
 
 
 def rewrite(
@@ -252,7 +265,11 @@ def rewrite(
     rulesets: Sequence[RuleSet],
     firings: list[Firing] | None = None,
     check: Callable[[Firing], None] | None = None,
+    session: Session | None = None,
 ) -> Graph:
-    """``graph`` after one rewriting pass of ``rulesets`` (an empty list: merging only)."""
+    """``graph`` after one rewriting pass of ``rulesets`` (an empty list: merging only);
+    firings go to ``firings`` and ``check``, or to the ``session`` of a pipeline."""
+    if session is None:
+        session = Session(RewriteLog() if firings is None else firings, check)
     cap = 1000 + 50 * len(graph.apply_nodes)
-    return Rewriter(rulesets, firings, check, cap).rewrite(graph)
+    return Rewriter(rulesets, session, cap).rewrite(graph)

@@ -5,9 +5,10 @@ Graph (same inputs, outputs of the same types) and the log of rule firings;
 ``check=True`` (DEBUG_MODE) evaluates every firing's before and after on random
 inputs and raises ``RewriteCheckError`` naming the rule on a mismatch.
 
-A phase is a function ``(graph, firings, check) -> Graph``: an engine ``Pass``
-over some rule sets (each node is offered to them in the order listed), or a
-whole-graph pass such as fusion.
+A phase is a function ``(graph, session) -> Graph``: an engine ``Pass`` over
+some rule sets (each node is offered to them in the order listed), or a
+whole-graph pass such as fusion. The ``Session`` carries the firing log, the
+DEBUG check and what the rules declined, from phase to phase.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.check import NumericCheck
-from symgraph.rewrite.engine import Firing, RewriteLog, rewrite
+from symgraph.rewrite.engine import RewriteLog, Session, rewrite
 from symgraph.rewrite.pattern import RuleSet
 from symgraph.rewrite.rules.canonicalize import canonicalize
 from symgraph.rewrite.rules.constant_fold import constant_fold
@@ -28,8 +29,7 @@ from symgraph.rewrite.rules.linalg import linalg
 from symgraph.rewrite.rules.specialize import scale_dot_operands, specialize
 from symgraph.rewrite.rules.stabilize import stabilize
 
-Check = Callable[[Firing], None] | None
-Phase = Callable[[Graph, list, Check], Graph]
+Phase = Callable[[Graph, Session], Graph]
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,16 @@ class Pass:
     name: str
     rulesets: tuple[RuleSet, ...]
 
-    def __call__(self, graph: Graph, firings: list, check: Check) -> Graph:
-        return rewrite(graph, self.rulesets, firings, check)
+    def __call__(self, graph: Graph, session: Session) -> Graph:
+        return rewrite(graph, self.rulesets, session=session)
 
 
 # Chains are flattened before the rules see them, and again after canonicalize: its rules
 # read and build sums and products as n-ary nodes, and may leave nested ones behind.
 FAST_RUN: tuple[Phase, ...] = (
     flatten_chains,
-    Pass("canonicalize", (stabilize, linalg, canonicalize, dead_code, constant_fold)),
+    Pass("canonicalize", (stabilize, linalg, canonicalize, dead_code, constant_fold, specialize)),
     flatten_chains,
-    Pass("specialize", (specialize, canonicalize, constant_fold)),
     scale_dot_operands,
     fuse_elementwise,
 )
@@ -81,8 +80,7 @@ def optimize(graph: Graph, optimizer: str, check: bool = False) -> tuple[Graph, 
     """
     if optimizer not in PHASES:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {OPTIMIZERS}")
-    firings = RewriteLog()
-    checker = NumericCheck() if check else None
+    session = Session(RewriteLog(), NumericCheck() if check else None)
     for phase in PHASES[optimizer]:
-        graph = phase(graph, firings, checker)
-    return graph, firings
+        graph = phase(graph, session)
+    return graph, session.firings

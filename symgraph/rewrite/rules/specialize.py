@@ -13,7 +13,7 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Variable, building_at
 from symgraph.graph.fgraph import Graph
-from symgraph.rewrite.engine import Firing
+from symgraph.rewrite.engine import Firing, Session
 from symgraph.rewrite.pattern import Rule, RuleSet, pvars
 from symgraph.rewrite.rules.algebra import covers
 from symgraph.rewrite.rules.forms import numeric_constant
@@ -173,7 +173,7 @@ def _scaled_dot(node: Apply, uses: Counter) -> Variable | None:
     return None
 
 
-def scale_dot_operands(graph: Graph, firings: list | None = None, check=None) -> Graph:
+def scale_dot_operands(graph: Graph, session: Session | None = None) -> Graph:
     """``c * (a @ b) -> (c * a) @ b`` when ``a`` is smaller than the product, ``c`` a scalar.
 
     A whole-graph pass: it applies only where the product has no other reader,
@@ -188,10 +188,8 @@ def scale_dot_operands(graph: Graph, firings: list | None = None, check=None) ->
         if replacement is None:
             continue
         firing = Firing(SCALE_DOT, node.where, node.outputs[0], replacement)
-        if check is not None:
-            check(firing)
-        if firings is not None:
-            firings.append(firing)
+        if session is not None:
+            session.record(firing)
         mapping[node.outputs[0]] = replacement
     return graph.replace(mapping) if mapping else graph
 
