@@ -51,7 +51,6 @@ AS_WRITTEN = (
     ShapeEntry,
     DimShuffle,
     Join,
-    Repeat,
     Tile,
     Diag,
     Eye,
@@ -95,20 +94,29 @@ def _inc_subtensor(node: Apply, outs: Sequence[str], names: Sequence[str]) -> li
     """
     if _adds_at_integer_array(node):
         return node.op.emit(outs, names)
-    (out,), (x, y, *parts) = outs, names
+    (out,), (x, y, *_) = outs, names
     assign = "=" if node.op.set_instead_of_inc else "+="
-    return [
-        f"{out} = da.asarray({x}).copy()",
-        f"{out}{index_text(node.op.idx, parts)} {assign} {y}",
-    ]
+    return [f"{out} = da.asarray({x}).copy()", f"{out}{_index(node, names)} {assign} {y}"]
 
 
 def _subtensor(node: Apply, outs: Sequence[str], names: Sequence[str]) -> list[str]:
     """An array index reads a dask array (a NumPy array indexed by a lazy index would compute it)."""
-    if not _index_inputs(node)[1]:
-        return node.op.emit(outs, names)
-    (out,), (x, *parts) = outs, names
-    return [f"{out} = da.asarray({x}){index_text(node.op.idx, parts)}"]
+    x = f"da.asarray({names[0]})" if _index_inputs(node)[1] else names[0]
+    return [f"{outs[0]} = {x}{_index(node, names)}"]
+
+
+def _index(node: Apply, names: Sequence[str]) -> str:
+    """The index text, with Python ints for scalar inputs (Dask refuses 0-d arrays there)."""
+    scalars, _ = _index_inputs(node)
+    first = 1 if isinstance(node.op, Subtensor) else 2
+    parts = [f"int({n})" if p in scalars else n for p, n in enumerate(names) if p >= first]
+    return index_text(node.op.idx, parts)
+
+
+def _repeat(node: Apply, outs: Sequence[str], names: Sequence[str]) -> list[str]:
+    """``dask.array.repeat`` takes the count as a Python int (a vector of counts is refused)."""
+    (out,), (x, repeats) = outs, names
+    return [f"{out} = np.repeat({x}, int({repeats}), axis={node.op.axis})"]
 
 
 OVERRIDES: dict[type, Callable[[Apply, Sequence[str], Sequence[str]], list[str]]] = {
@@ -116,6 +124,7 @@ OVERRIDES: dict[type, Callable[[Apply, Sequence[str], Sequence[str]], list[str]]
     Alloc: _alloc,
     IncSubtensor: _inc_subtensor,
     Subtensor: _subtensor,
+    Repeat: _repeat,
 }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.backends import get_backend
+from symgraph.backends import get_backend, is_dask_array
 from symgraph.compile.codegen import Generated, LineInfo, generate, short_where
 from symgraph.compile.io import In, Out, as_in, as_out
 from symgraph.compile.memory import plan_memory
@@ -340,7 +340,7 @@ def _explained(err: Exception, info: LineInfo, frame: Any, line: str) -> Excepti
         value = frame.f_locals.get(text, frame.f_globals.get(text, _MISSING))
         if value is _MISSING and isinstance(var, Constant):
             value = np.asarray(var.value)
-        if isinstance(value, (np.ndarray, np.generic)):
+        if isinstance(value, (np.ndarray, np.generic)) or is_dask_array(value):
             described.append(f"{text}: {value.dtype}, shape {value.shape}")
         else:
             described.append(f"{text}: {type(value).__name__}")
