@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from symgraph.backends import Backend, is_dask_array
+from symgraph.backends.numpy import BACKEND as NUMPY
 from symgraph.compile.inplace import Chains, chain_calls, root_expression
 from symgraph.compile.memory import Plan, alias_input
 from symgraph.compile.shared import SharedVariable, filter_value
@@ -88,6 +90,7 @@ class Namespace:
     """The globals of one generated module, and which names are taken in it."""
 
     check_types: bool = False
+    backend: Backend = NUMPY
     values: dict[str, Any] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)
     #: the number to try first for each numbered base (names are never given back)
@@ -105,8 +108,8 @@ class Namespace:
             "ndarray": np.ndarray,
             "asarray": np.asarray,
         }
-        self.values.update(base)
-        self.taken.update(base, keyword.kwlist, keyword.softkwlist)
+        self.values.update(base, **self.backend.globals)
+        self.taken.update(base, self.backend.globals, keyword.kwlist, keyword.softkwlist)
         if self.check_types:
             self.values["_check"] = partial(check_output, self.checks)
             self.taken.add("_check")
@@ -204,7 +207,7 @@ class _Body:
             codes, outs = self._inplace(node, names, chains)
         else:
             outs = [self.new_name(v) for v in node.outputs]
-            codes = list(node.op.emit(outs, names))
+            codes = list(self.ns.backend.emit(node, outs, names))
         self.names.update(zip(node.outputs, outs))
         comment = node_comment(node)
         for k, code in enumerate(codes):
@@ -245,6 +248,23 @@ class _Body:
                     self.line(indent + code, info, node_comment(node) if k == 0 else "")
         for node in nodes:
             self._after(node, [self.names[node.outputs[0]]])
+
+    def collect(self, compute: str, variables: Sequence[Variable]) -> None:
+        """``t3, w = compute(t3, t7)``: every result computed at once, by the backend's ``compute``.
+
+        Each result keeps its name, unless that is a global (a constant), which
+        a local of the same name would hide.
+        """
+        texts = list(dict.fromkeys(self.name_of(v) for v in variables))
+        if not texts:
+            return
+        targets = [t if t not in self.ns.values else self.ns.fresh("t") for t in texts]
+        assigned = ", ".join(targets) + ("," if len(targets) == 1 else "")
+        code = f"{assigned} = {compute}({', '.join(texts)})"
+        self.line(code, LineInfo("setup"), "every output and update at once")
+        renamed = dict(zip(texts, targets))
+        for v in variables:
+            self.names[v] = renamed[self.name_of(v)]
 
     def input_names(self, node: Apply) -> list[str]:
         literals = literal_inputs(node)
@@ -360,18 +380,16 @@ def check_output(checks: list[tuple[Apply, int]], value: Any, index: int) -> Non
     declared = node.outputs[position].type
     if not isinstance(declared, TensorType):
         return
+    array = isinstance(value, (np.ndarray, np.generic)) or is_dask_array(value)
     ok = (
-        isinstance(value, (np.ndarray, np.generic))
+        array
         and str(value.dtype) == declared.dtype
         and value.ndim == declared.ndim
-        and all(s is None or s == g for s, g in zip(declared.shape, value.shape))
+        # a dask array's length is NaN where a boolean mask decides it
+        and all(s is None or s == g or g != g for s, g in zip(declared.shape, value.shape))
     )
     if not ok:
-        got = (
-            f"{value.dtype} array of shape {value.shape}"
-            if isinstance(value, (np.ndarray, np.generic))
-            else type(value).__name__
-        )
+        got = f"{value.dtype} array of shape {value.shape}" if array else type(value).__name__
         raise TypeError(
             f"DEBUG_MODE: {node.op} (built at {node.where}) returned a {got}, but its declared "
             f"type is {declared}"
@@ -439,15 +457,20 @@ def generate(
     allow_downcast: bool,
     check_types: bool = False,
     profile: Profile | None = None,
+    backend: Backend = NUMPY,
 ) -> Generated:
     """Generate, compile and register (with ``linecache``) the function running ``plan``.
 
     The function takes the inputs positionally, checks each with a short
-    fast path, reads the shared variables, runs the nodes, copies what the
-    plan says, writes the in-place updates, stores every update, and returns
-    the outputs (one array when ``single``, else a list).
+    fast path, reads the shared variables, runs the nodes, computes the
+    results when the backend says so, copies what the plan says, writes the
+    in-place updates, stores every update, and returns the outputs (one
+    array when ``single``, else a list). The backend first checks it can run
+    every node.
     """
-    ns = Namespace(check_types)
+    shared = _shared_read(plan.schedule, [*outputs, *(v for _, v in updates)])
+    backend.check(plan.schedule, inputs, {var: var.storage.value for var in shared})
+    ns = Namespace(check_types, backend)
     token = _generating.set(ns)
     try:
         fname = ns.fresh(name)
@@ -456,7 +479,7 @@ def generate(
         for var, param, keyword_name in zip(inputs, params, keywords):
             what = f"input {keyword_name or param!r} of {fname}()"
             body.line(_input_check(ns, var, param, allow_downcast, what), LineInfo("input"))
-        body.read_shared(_shared_read(plan.schedule, [*outputs, *(v for _, v in updates)]))
+        body.read_shared(shared)
         if profile is not None:
             start = ns.bind("_start", profile.start)
             body.line(f"_clock = {start}()", LineInfo("setup"))
@@ -466,6 +489,8 @@ def generate(
         for node in plan.schedule:
             if node not in plan.shared_inplace:
                 body.emit(node)
+        if backend.compute is not None:
+            body.collect(backend.compute, [*outputs, *(v for _, v in updates)])
         results = [_result(body, v, i in plan.copy_outputs) for i, v in enumerate(outputs)]
         stored = [
             _result(body, v, i in plan.copy_updates) if v.owner not in plan.shared_inplace else None
@@ -495,14 +520,20 @@ def generate(
 
 
 def _input_check(ns: Namespace, var: Variable, name: str, allow_downcast: bool, what: str) -> str:
-    """``if x.__class__ is not ndarray or ...: x = filter_x(x)``: a fast path for good input."""
-    convert = ns.bind(f"filter_{name}", input_converter(var.type, what, allow_downcast))
+    """``if x.__class__ is not ndarray or ...: x = filter_x(x)``: a fast path for good input.
+
+    The class is the backend's array type; its ``accept`` may widen the slow path.
+    """
+    convert = input_converter(var.type, what, allow_downcast)
+    if ns.backend.accept is not None:
+        convert = ns.backend.accept(convert, var.type, what, allow_downcast)
+    convert = ns.bind(f"filter_{name}", convert)
     t = var.type
     if not isinstance(t, TensorType):
         return f"{name} = {convert}({name})"
     dtype = ns.bind(t.dtype, np.dtype(t.dtype), ("dtype", t.dtype))
     conditions = [
-        f"{name}.__class__ is not ndarray",
+        f"{name}.__class__ is not {ns.backend.array_type}",
         f"{name}.dtype is not {dtype}",
         f"{name}.ndim != {t.ndim}",
     ] + [f"{name}.shape[{i}] != {s}" for i, s in enumerate(t.shape) if s is not None]

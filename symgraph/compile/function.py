@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.backends import get_backend, is_dask_array
 from symgraph.compile.codegen import Generated, LineInfo, generate, short_where
 from symgraph.compile.io import In, Out, as_in, as_out
 from symgraph.compile.memory import plan_memory
@@ -70,8 +71,9 @@ def function(
     givens : dict or list of (Variable, Variable) pairs
         Substitutions made in the outputs and updates before compiling.
     mode : str or Mode, optional
-        'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE' or a ``Mode``; by default
-        the optimizer is ``config.optimizer``.
+        'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'DASK' (code over dask
+        arrays, see docs/distributed.md) or a ``Mode``; by default the
+        optimizer is ``config.optimizer``.
     name : str, optional
         Name of the generated Python function (shown in tracebacks).
     on_unused_input : {'raise', 'warn', 'ignore'}
@@ -126,7 +128,8 @@ def function(
         time.perf_counter() - start,
     )
     if mode.debug:
-        compiled._wrap = _gradient_shape_check(ins, outs, replace, [s for s, _ in update_pairs])
+        updated = [s for s, _ in update_pairs]
+        compiled._wrap = _gradient_shape_check(ins, outs, replace, updated, mode.backend)
         compiled._fn = compiled._wrap(compiled._fn)
     return compiled
 
@@ -210,6 +213,8 @@ class Function:
         outputs = list(graph.outputs[:n_out])
         roots = list(graph.inputs) + list(graph.roots)
         borrowed = [o.borrow for o in self.outputs]
+        backend = get_backend(self.mode.backend)
+        inplace = inplace and backend.inplace
         plan = plan_memory(graph.apply_nodes, roots, outputs, borrowed, self.updates, inplace)
         generated = generate(
             self.name,
@@ -222,6 +227,7 @@ class Function:
             self._allow_downcast,
             check_types=self.mode.debug,
             profile=self.profile,
+            backend=backend,
         )
         weakref.finalize(self, linecache.cache.pop, generated.filename, None)
         return generated
@@ -334,7 +340,7 @@ def _explained(err: Exception, info: LineInfo, frame: Any, line: str) -> Excepti
         value = frame.f_locals.get(text, frame.f_globals.get(text, _MISSING))
         if value is _MISSING and isinstance(var, Constant):
             value = np.asarray(var.value)
-        if isinstance(value, (np.ndarray, np.generic)):
+        if isinstance(value, (np.ndarray, np.generic)) or is_dask_array(value):
             described.append(f"{text}: {value.dtype}, shape {value.shape}")
         else:
             described.append(f"{text}: {type(value).__name__}")
@@ -472,12 +478,13 @@ def _gradient_shape_check(
     outs: Sequence[Out],
     replace: Mapping[Variable, Variable],
     updated: Sequence[SharedVariable],
+    backend: str,
 ) -> Any:
     """DEBUG_MODE: a wrapper of the generated function that checks after each call that
     every output ``grad`` returned has the shape of the variable it is the gradient of.
 
-    The variables' shapes come from a FAST_COMPILE function of the same inputs, so
-    no rewrite under test computes them; gradients of variables the inputs do not
+    The variables' shapes come from a FAST_COMPILE function of the same inputs (on the
+    same backend, so dask inputs stay lazy), so no rewrite under test computes them; gradients of variables the inputs do not
     determine are not checked. A failing check restores the updated shared variables.
     """
     checks = [(i, w) for i, o in enumerate(outs) if (w := gradient_wrt(o.variable)) is not None]
@@ -489,7 +496,7 @@ def _gradient_shape_check(
             inputs,
             [shape(w) for _, w in checks],
             givens=list(replace.items()),
-            mode="FAST_COMPILE",
+            mode=Mode(optimizer="fast_compile", backend=backend),
             on_unused_input="ignore",
         )
     except MissingInputError:

@@ -4,7 +4,9 @@ Every compiled function that uses a shared variable reads its cell at the start
 of a call and, when it updates it, writes the cell after everything else is
 computed (possibly into the stored array itself, so stored arrays are kept
 writeable). ``get_value``/``set_value`` copy unless ``borrow=True``, so a
-user's array and a cell never alias by accident.
+user's array and a cell never alias by accident. A cell may also hold a dask
+array (a dataset for ``mode="DASK"``): it is never copied, as dask arrays never
+change.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.backends import is_dask_array
 from symgraph.config import config
 from symgraph.graph.basic import Type, Variable
 from symgraph.tensor.type import TensorType
@@ -67,6 +70,11 @@ class SharedVariable(Variable):
     def set_value(self, value: Any, borrow: bool = False) -> None:
         """Store ``value`` (checked against the type; copied unless ``borrow``)."""
         what = f"set_value of shared variable {self!r}"
+        if is_dask_array(value) and isinstance(self.type, TensorType):
+            from symgraph.backends.dask import checked_input
+
+            self.storage.value = checked_input(value, self.type, what, allow_downcast=False)
+            return
         if self.strict:
             converted = _strict_filter(self.type, value, what)
         else:
@@ -98,7 +106,8 @@ def shared(
     value : array_like or number
         An array, or a Python/NumPy scalar (a 0-d value). Python floats take
         ``config.floatX``. Every static shape entry is None: later values may
-        change shape, but not dtype or number of dimensions.
+        change shape, but not dtype or number of dimensions. A dask array is
+        held as it is, for functions compiled with ``mode="DASK"``.
     name : str, optional
     borrow : bool
         Use ``value`` itself as storage instead of a copy (so in-place updates
@@ -115,6 +124,9 @@ def shared(
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared() takes a value, not the symbolic variable {value!r}")
+    if is_dask_array(value):
+        type_ = TensorType(str(value.dtype), (None,) * value.ndim)
+        return TensorSharedVariable(type_, value, name=name, strict=strict)
     if not isinstance(value, (np.ndarray, np.generic, bool, int, float, complex, list, tuple)):
         raise TypeError(f"shared() cannot hold a {type(value).__name__}; give an array or number")
     dtype = None
@@ -158,4 +170,6 @@ def _writeable(value: Any) -> bool:
 
 
 def _copy(value: Any) -> Any:
+    if is_dask_array(value):
+        return value
     return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
