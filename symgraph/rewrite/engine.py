@@ -18,6 +18,7 @@ Nothing is mutated: the result is a new ``Graph`` sharing the untouched nodes.
 from __future__ import annotations
 
 import os
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -93,7 +94,8 @@ class RewriteLog(list):
 class Session:
     """What the phases of one ``optimize`` call share.
 
-    ``firings`` logs every firing and ``check`` (DEBUG_MODE) sees each one.
+    ``firings`` logs every firing and ``check`` (DEBUG_MODE) sees each one;
+    ``strict`` makes a faulty rule an error rather than a skipped rewrite.
     ``declined`` remembers the (rule, node) pairs whose rule declined: a node
     never changes, so its rule declines it again in every later pass.
     """
@@ -101,6 +103,8 @@ class Session:
     firings: list = field(default_factory=RewriteLog)
     check: Callable[[Firing], None] | None = None
     declined: set = field(default_factory=set)
+    #: a rule that fails or changes a type raises (True) or is skipped with a warning
+    strict: bool = True
 
     def record(self, firing: Firing, checked: Firing | None = None) -> None:
         """Log ``firing``; the check sees ``checked`` when given (the same change written
@@ -108,6 +112,10 @@ class Session:
         self.firings.append(firing)
         if self.check is not None:
             self.check(checked or firing)
+
+
+class RewriteWarning(UserWarning):
+    """A rewrite rule failed or would have changed a type, and was skipped."""
 
 
 class RewriteLoopError(RuntimeError):
@@ -234,7 +242,16 @@ class Rewriter:
                 try:
                     replacement = rule.apply(node)
                 except TypeError as err:
-                    raise TypeError(f"rule {rule} failed at {node.where}: {err}") from err
+                    replacement = self._faulty(rule, node, f"failed: {err}", err)
+                if replacement is not None and replacement is not out:
+                    if not isinstance(replacement, Variable) or not same_type(out, replacement):
+                        got = getattr(replacement, "type", type(replacement))
+                        replacement = self._faulty(
+                            rule,
+                            node,
+                            f"replaced {brief(out)} of type {out.type} by "
+                            f"{brief(replacement)} of type {got}",
+                        )
                 if replacement is None or replacement is out:
                     declined.add((rule, node))
                     continue
@@ -242,13 +259,15 @@ class Rewriter:
                 return replacement
         return None
 
+    def _faulty(self, rule: Rule, node: Apply, what: str, cause: Exception | None = None) -> None:
+        """A rule that failed or changed a type: an error in DEBUG_MODE; otherwise a warning,
+        and the rule declines (a bug in one rule must not stop the user's program)."""
+        message = f"rule {rule} {what}, at {node.where}"
+        if self.session.strict:
+            raise TypeError(message) from cause
+        warnings.warn(f"{message}; the rewrite is skipped", RewriteWarning, stacklevel=2)
+
     def _record(self, rule: Rule, node: Apply, out: Variable, replacement: Variable) -> None:
-        if not isinstance(replacement, Variable) or not same_type(out, replacement):
-            got = replacement.type if isinstance(replacement, Variable) else type(replacement)
-            raise TypeError(
-                f"rule {rule} replaced {brief(out)} of type {out.type} by {brief(replacement)} "
-                f"of type {got}, at {node.where}"
-            )
         self.counts[rule] += 1
         self.fired += 1
         if self.fired > self.max_firings:

@@ -80,7 +80,7 @@ def optimize(graph: Graph, optimizer: str, check: bool = False) -> tuple[Graph, 
     """
     if optimizer not in PHASES:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {OPTIMIZERS}")
-    session = Session(RewriteLog(), NumericCheck() if check else None)
+    session = Session(RewriteLog(), NumericCheck() if check else None, strict=check)
     for phase in PHASES[optimizer]:
         graph = phase(graph, session)
     return graph, session.firings
