@@ -128,6 +128,7 @@ from symgraph.tensor.nnet import (
     softmax,
 )
 from symgraph.tensor.constructors import CONSTRUCTORS, tensor
+from symgraph.tensor import random, raw_random
 
 globals().update(CONSTRUCTORS)
 
@@ -138,3 +139,13 @@ where = switch
 divide = true_div
 
 from symgraph.gradient import grad  # noqa: E402 (last: gradient builds on the ops above)
+
+
+def __getattr__(name: str):
+    """``T.shared_randomstreams``, as in Theano: it makes shared variables, so it is
+    imported when first asked for (the compile layer builds on this package)."""
+    if name == "shared_randomstreams":
+        import symgraph.tensor.shared_randomstreams as module
+
+        return module
+    raise AttributeError(f"module 'symgraph.tensor' has no attribute {name!r}")
