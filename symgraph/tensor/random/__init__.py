@@ -7,19 +7,8 @@ own shared generators are ``symgraph.tensor.random.utils.RandomStream``
 ``symgraph.sandbox.rng_mrg.MRG_RandomStreams`` (Theano). See docs/random.md.
 """
 
-from symgraph.tensor.random.basic import (
-    bernoulli,
-    beta,
-    binomial,
-    choice,
-    exponential,
-    integers,
-    multinomial,
-    normal,
-    permutation,
-    poisson,
-    uniform,
-)
+from symgraph.tensor.random import basic
+from symgraph.tensor.random.basic import *  # noqa: F403 (the draws, listed in basic.__all__)
 from symgraph.tensor.random.op import DISTRIBUTIONS, RandomDraw, RandomVariable, draw
 from symgraph.tensor.random.type import (
     RandomGeneratorType,
@@ -28,22 +17,12 @@ from symgraph.tensor.random.type import (
 )
 
 __all__ = [
+    *basic.__all__,
     "DISTRIBUTIONS",
     "RandomDraw",
     "RandomGeneratorType",
     "RandomGeneratorVariable",
     "RandomVariable",
-    "bernoulli",
-    "beta",
-    "binomial",
-    "choice",
     "draw",
-    "exponential",
-    "integers",
-    "multinomial",
-    "normal",
-    "permutation",
-    "poisson",
     "random_generator_type",
-    "uniform",
 ]

@@ -237,10 +237,10 @@ class RandomVariable(Op):
 
     def make_node(self, *inputs: Any) -> Apply:
         node = super().make_node(*inputs)
-        rng, sample = node.outputs
-        draw = RandomDraw(sample.type, node, 1)
-        draw.rng = draw.update = None
-        node.outputs = (rng, draw)
+        rng, plain = node.outputs
+        sample = RandomDraw(plain.type, node, 1)  # the same output, with Theano's attributes
+        sample.rng = sample.update = None
+        node.outputs = (rng, sample)
         return node
 
     def prepare_inputs(self, inputs: Sequence[Any]) -> list[Variable]:
