@@ -294,3 +294,13 @@ def test_streams_and_their_generators_pickle_and_continue():
     np.testing.assert_array_equal(g(), f())
     pytensor_stream = pickle.loads(pickle.dumps(RandomStream(seed=1)))
     assert pytensor_stream.normal(size=(2,)).ndim == 1
+
+
+def test_a_draw_inside_an_ifelse_branch():
+    from symgraph.ifelse import ifelse
+
+    srng = RandomStreams(seed=21)
+    c = T.bscalar("c")
+    f = theano.function([c], ifelse(c, srng.normal((2,)), T.zeros((2,))))
+    assert not np.allclose(f(1), f(1))
+    np.testing.assert_array_equal(f(0), 0.0)
