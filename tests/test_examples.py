@@ -122,6 +122,30 @@ def check_out_of_core_logistic_regression(output: str) -> None:
     assert "w is a ndarray" in output
 
 
+def check_denoising_autoencoder(output: str) -> None:
+    (initial,) = numbers_after("initial reconstruction cost", output)
+    (final,) = numbers_after("final reconstruction cost", output)
+    epochs = [numbers_after(f"Training epoch {k},", output)[-1] for k in range(2)]
+    assert epochs[1] < epochs[0] and final < 0.2 * initial, output  # the cost falls
+
+
+def check_dropout_mlp(output: str) -> None:
+    assert "two calls draw different masks: True" in output, output
+    assert "no_default_updates draws the same: True" in output, output
+    (initial,) = numbers_after("initial test error:", output)
+    (final,) = numbers_after("final test error:", output)
+    assert final < 5.0 < initial, output
+
+
+def check_hmc(output: str) -> None:
+    target, empirical = (numbers_after(f"{kind} mean:", output) for kind in ("target", "empirical"))
+    assert np.allclose(empirical, target, atol=0.1), output
+    target, empirical = (numbers_after(f"{kind} cov:", output) for kind in ("target", "empirical"))
+    assert np.allclose(empirical, target, atol=0.15), output
+    (rate,) = numbers_after("final acceptance rate:", output)
+    assert 0.6 < rate < 1.0, output
+
+
 CHECKS = {
     "logistic_regression.py": check_logistic_regression,
     "mlp_backprop.py": check_mlp_backprop,
@@ -130,6 +154,9 @@ CHECKS = {
     "printing_tour.py": check_printing_tour,
     "rnn.py": check_rnn,
     "out_of_core_logistic_regression.py": check_out_of_core_logistic_regression,
+    "denoising_autoencoder.py": check_denoising_autoencoder,
+    "dropout_mlp.py": check_dropout_mlp,
+    "hmc.py": check_hmc,
 }
 
 

@@ -15,6 +15,7 @@ Ops holding inner graphs (ifelse, scan) emit their bodies with ``inline``.
 from __future__ import annotations
 
 import contextvars
+import copy
 import functools
 import itertools
 import keyword
@@ -29,7 +30,7 @@ import numpy as np
 from symgraph.backends import Backend, is_dask_array
 from symgraph.backends.numpy import BACKEND as NUMPY
 from symgraph.compile.inplace import Chains, chain_calls, root_expression
-from symgraph.compile.memory import Plan, alias_input
+from symgraph.compile.memory import Plan, alias_input, destroyed_inputs, plan_memory
 from symgraph.compile.shared import SharedVariable, filter_value
 from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.fgraph import Graph
@@ -83,6 +84,7 @@ class Generated:
     source: str
     filename: str
     lines: dict[int, LineInfo]
+    saves: dict[SharedVariable, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +101,7 @@ class Namespace:
     described: dict[str, str] = field(default_factory=dict)
     inner_lines: dict[str, LineInfo] = field(default_factory=dict)
     checks: list[tuple[Apply, int]] = field(default_factory=list)
+    saves: dict[SharedVariable, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         base = {
@@ -107,6 +110,7 @@ class Namespace:
             "scipy_linalg": scipy_linalg,  # imported on first call
             "ndarray": np.ndarray,
             "asarray": np.asarray,
+            "deepcopy": copy.deepcopy,
         }
         self.values.update(base, **self.backend.globals)
         self.taken.update(base, self.backend.globals, keyword.kwlist, keyword.softkwlist)
@@ -193,6 +197,9 @@ class _Body:
             storage = self.ns.storage(var)
             self.names[var] = name
             self.line(f"{name} = {storage}.value", LineInfo("setup"))
+            if var in self.plan.snapshots:
+                saved = self.ns.saves[var] = self.ns.fresh(f"{name}_state")
+                self.line(f"{saved} = {var.type.save_code(name)}", LineInfo("setup"))
 
     def emit(self, node: Apply) -> None:
         """The lines of one node: its op's own, or an in-place form chosen by the plan."""
@@ -206,7 +213,8 @@ class _Body:
         if chains is not None:
             codes, outs = self._inplace(node, names, chains)
         else:
-            outs = [self.new_name(v) for v in node.outputs]
+            overwritten = self._overwritten(node, names, info)
+            outs = [overwritten.get(k) or self.new_name(v) for k, v in enumerate(node.outputs)]
             codes = list(self.ns.backend.emit(node, outs, names))
         self.names.update(zip(node.outputs, outs))
         comment = node_comment(node)
@@ -214,6 +222,20 @@ class _Body:
             inner = self.ns.inner_lines.get(code.strip())
             self.line(code, inner or info, comment if k == 0 and inner is None else "")
         self._after(node, outs)
+
+    def _overwritten(self, node: Apply, names: list[str], info: LineInfo) -> dict[int, str]:
+        """The outputs that are inputs overwritten in place (a draw advances its generator):
+        each takes its input's name, copied first unless the plan says nothing reads it later."""
+        result = {}
+        for out, position in destroyed_inputs(node).items():
+            if position not in self.plan.destroys.get(node, ()):
+                copied = self.new_name(node.inputs[position])
+                self.line(
+                    f"{copied} = {node.inputs[position].type.copy_code(names[position])}", info
+                )
+                names[position] = copied
+            result[out] = names[position]
+        return result
 
     def emit_shared_updates(self, nodes: Sequence[Apply]) -> None:
         """Updates computed into their shared variable's buffer, as one guarded block.
@@ -322,8 +344,11 @@ def literal_inputs(node: Apply) -> dict[int, str]:
     NumPy treats a Python number as "weak" (``float32_array * 0.5`` stays
     float32), so a literal is used only where the result dtype equals the
     declared one; a node of literals only is left alone (it would compute a
-    Python number, not an array).
+    Python number, not an array). An op with ``literal_scalars`` (a draw, which
+    fixes its result's dtype itself) takes every scalar constant as a literal.
     """
+    if getattr(node.op, "literal_scalars", False):
+        return {i: t for i, v in enumerate(node.inputs) if (t := literal_text(v)) is not None}
     if not isinstance(node.op, Elemwise):
         return {}
     texts = {}
@@ -396,7 +421,9 @@ def check_output(checks: list[tuple[Apply, int]], value: Any, index: int) -> Non
         )
 
 
-def inline(graph: Graph, input_names: Sequence[str], prefix: str) -> tuple[list[str], list[str]]:
+def inline(
+    graph: Graph, input_names: Sequence[str], prefix: str, owned: Sequence[int] = ()
+) -> tuple[list[str], list[str]]:
     """Body lines computing ``graph``'s outputs, for an op that holds an inner graph.
 
     Call it from an op's ``emit`` while a function is being generated: the
@@ -415,6 +442,10 @@ def inline(graph: Graph, input_names: Sequence[str], prefix: str) -> tuple[list[
         Names (or expressions) holding the inner inputs' values.
     prefix : str
         Prefix for every name the lines create, e.g. ``"then_"``.
+    owned : sequence of int
+        Positions of inputs whose values the lines may overwrite (a loop's
+        generator state, which a draw advances in place); others are copied
+        before a node overwrites them.
 
     Returns
     -------
@@ -435,7 +466,17 @@ def inline(graph: Graph, input_names: Sequence[str], prefix: str) -> tuple[list[
         raise RuntimeError("inline() works only inside an op's emit() during code generation")
     if len(input_names) != len(graph.inputs):
         raise ValueError(f"inline: {len(graph.inputs)} inputs, {len(input_names)} names")
-    body = _Body(ns, prefix, Plan(list(graph.apply_nodes)), dict(zip(graph.inputs, input_names)))
+    inputs = list(graph.inputs)
+    plan = plan_memory(
+        graph.apply_nodes,
+        inputs + list(graph.roots),
+        graph.outputs,
+        [True] * len(graph.outputs),
+        (),
+        inplace=False,
+        owned=[inputs[i] for i in owned],
+    )
+    body = _Body(ns, prefix, plan, dict(zip(inputs, input_names)))
     body.read_shared([v for v in graph.roots if isinstance(v, SharedVariable)])
     for node in graph.apply_nodes:
         body.emit(node)
@@ -500,6 +541,9 @@ def generate(
         for (var, value), text in zip(updates, stored):
             storage = ns.storage(var)
             body.line(f"{storage}.value = {text or body.names[value]}", LineInfo("setup"))
+        for var, restore in plan.snapshots.items():
+            if restore:  # no update keeps what the call's draws did to it
+                body.line(var.type.restore_code(body.names[var], ns.saves[var]), LineInfo("setup"))
         returned = results[0] if single else f"[{', '.join(results)}]"
         body.line(f"return {returned}", LineInfo("setup"))
     finally:
@@ -516,7 +560,7 @@ def generate(
     exec(compile(source, filename, "exec"), ns.values)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     table = {len(header) + 1 + i: line.info for i, line in enumerate(body.lines)}
-    return Generated(ns.values[fname], source, filename, table)
+    return Generated(ns.values[fname], source, filename, table, ns.saves)
 
 
 def _input_check(ns: Namespace, var: Variable, name: str, allow_downcast: bool, what: str) -> str:
@@ -568,14 +612,16 @@ def _shared_read(schedule: Sequence[Apply], results: Sequence[Variable]) -> list
     return list(seen)
 
 
-def _result(body: _Body, var: Variable, copy: bool) -> str:
+def _result(body: _Body, var: Variable, copied: bool) -> str:
     """The text returned or stored for ``var``: a copy when planned, a 0-d array for scalars."""
     text = body.name_of(var)
     scalar = isinstance(var.type, TensorType) and var.type.ndim == 0
-    if copy:
+    if copied:
         name = body.ns.fresh("t")
-        body.line(
-            f"{name} = {f'np.array({text})' if scalar else f'{text}.copy()'}", LineInfo("setup")
-        )
+        if not isinstance(var.type, TensorType):
+            expression = var.type.copy_code(text)
+        else:
+            expression = f"np.array({text})" if scalar else f"{text}.copy()"
+        body.line(f"{name} = {expression}", LineInfo("setup"))
         return name
     return f"asarray({text})" if scalar else text

@@ -26,7 +26,7 @@ from symgraph.compile.io import In, Out, as_in, as_out
 from symgraph.compile.memory import plan_memory
 from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.profile import Profile
-from symgraph.compile.shared import SharedVariable
+from symgraph.compile.shared import SharedVariable, default_updates
 from symgraph.config import config
 from symgraph.gradient import gradient_wrt
 from symgraph.graph.basic import Constant, Variable
@@ -55,6 +55,7 @@ def function(
     on_unused_input: str = "raise",
     allow_input_downcast: bool | None = None,
     profile: bool = False,
+    no_default_updates: bool | Sequence[SharedVariable] = False,
 ) -> Function:
     """Compile a graph into a callable ``Function``, as Theano's ``theano.function``.
 
@@ -83,6 +84,10 @@ def function(
         precision (e.g. float64 data for a float32 input).
     profile : bool
         Time every node; read the table with ``print(f.profile)``.
+    no_default_updates : bool or list of SharedVariable
+        Leave out the default updates (``SharedVariable.default_update``) of
+        every shared variable (True) or of those listed. A random stream's
+        generators advance through default updates, so this freezes them.
 
     Returns
     -------
@@ -105,6 +110,10 @@ def function(
     targets = [o.variable for o in outs] + [u for _, u in update_pairs]
     if replace:
         targets = rebuild(targets, replace)
+    updated = [s for s, _ in update_pairs]
+    defaults = _updates(default_updates(targets, updated, no_default_updates, replace))
+    update_pairs += defaults
+    targets += [u for _, u in defaults]
     _check_roots(ins, targets, on_unused_input)
     graph = Graph([i.variable for i in ins], targets)
     from symgraph.rewrite.pipeline import optimize
@@ -215,7 +224,10 @@ class Function:
         borrowed = [o.borrow for o in self.outputs]
         backend = get_backend(self.mode.backend)
         inplace = inplace and backend.inplace
-        plan = plan_memory(graph.apply_nodes, roots, outputs, borrowed, self.updates, inplace)
+        restorable = [v for v in graph.roots if hasattr(v.type, "save_code")]
+        plan = plan_memory(
+            graph.apply_nodes, roots, outputs, borrowed, self.updates, inplace, restorable
+        )
         generated = generate(
             self.name,
             list(graph.inputs),
@@ -281,6 +293,7 @@ class Function:
 
     def _failed(self, err: Exception, args: Sequence[Any]) -> Any:
         """Re-raise ``err`` naming the node that failed, or rerun without in-place work."""
+        _restore_saved(err, self._generated)
         found = _failing_line(err, self._generated)
         if found is None:
             raise err
@@ -324,6 +337,22 @@ def _failing_line(err: Exception, generated: Generated) -> tuple[LineInfo, Any, 
                 found = (info, tb.tb_frame, tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+def _restore_saved(err: Exception, generated: Generated) -> None:
+    """Undo what a call that raised did to shared values it changes in place (a draw advances
+    its generator): each is reset to the state the call saved when it started."""
+    if not generated.saves:
+        return
+    tb = err.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != generated.filename:
+        tb = tb.tb_next
+    if tb is None:
+        return
+    saved = tb.tb_frame.f_locals
+    for var, name in generated.saves.items():
+        if name in saved:  # saved before anything could change it
+            var.type.restore(var.storage.value, saved[name])
 
 
 def _where_text(where: str) -> str:
@@ -517,7 +546,7 @@ def _call_checked(
 ) -> Any:
     """``fn(*args)``, undone and raising when a gradient's shape differs from its variable's."""
     expected = shapes_of(*args)
-    saved = [(var.storage, np.copy(var.storage.value)) for var in updated]
+    saved = [(var.storage, var.get_value()) for var in updated]
     results = fn(*args)
     values = [results] if n_out == 1 and not isinstance(results, list) else results
     for (i, w), want in zip(checks, expected):

@@ -182,10 +182,15 @@ class Op:
     ``view_map``
         output index -> positions of the inputs whose memory that output may
         share (Theano's name); an output not listed is a new array.
+    ``destroy_map``
+        output index -> the input that output is, overwritten in place (Theano's
+        name): a draw advances its generator. The memory plan copies the input
+        first unless nothing reads it afterwards.
     """
 
     nout: ClassVar[int] = 1
     view_map: ClassVar[dict[int, tuple[int, ...]]] = {}
+    destroy_map: ClassVar[dict[int, tuple[int, ...]]] = {}
     form: ClassVar[Form] = CALL
     print_form: ClassVar[Form] = CALL
 

@@ -153,6 +153,7 @@ from symgraph.tensor.extra_ops import (
     unravel_index,
 )
 from symgraph.tensor.constructors import CONSTRUCTORS, tensor
+from symgraph.tensor import random, raw_random
 
 globals().update(CONSTRUCTORS)
 
@@ -163,3 +164,13 @@ where = switch
 divide = true_div
 
 from symgraph.gradient import grad  # noqa: E402 (last: gradient builds on the ops above)
+
+
+def __getattr__(name: str):
+    """``T.shared_randomstreams``, as in Theano: it makes shared variables, so it is
+    imported when first asked for (the compile layer builds on this package)."""
+    if name == "shared_randomstreams":
+        import symgraph.tensor.shared_randomstreams as module
+
+        return module
+    raise AttributeError(f"module 'symgraph.tensor' has no attribute {name!r}")

@@ -9,6 +9,7 @@ import numpy as np
 
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.traversal import toposort
+from symgraph.tensor.type import TensorType
 
 
 def evaluate_all(outputs: Sequence[Variable], givens: Mapping[Variable, Any]) -> list[np.ndarray]:
@@ -26,7 +27,7 @@ def evaluate_all(outputs: Sequence[Variable], givens: Mapping[Variable, Any]) ->
         if len(node.outputs) == 1:
             results = (results,)
         for v, r in zip(node.outputs, results):
-            values[v] = np.asarray(r)
+            values[v] = np.asarray(r) if isinstance(v.type, TensorType) else r
     return [values[v] if v in values else _root_value(v) for v in outputs]
 
 
