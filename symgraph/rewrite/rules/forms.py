@@ -157,8 +157,9 @@ def read_product(var: Variable, levels: int = LEVELS) -> Product:
 
 
 def plain(node) -> bool:
-    """True when ``node`` is an add (mul) of operands of its dtype that are neither constants,
-    nor sum (product) nodes, nor broadcasts: it is its own canonical form, known unread."""
+    """True when ``node`` is an add (mul) of operands of its dtype that are neither sum
+    (product) nodes nor broadcasts, with at most one constant, last, that canonical forms
+    keep as it is (positive, not 0 or 1, 0-d): it is its own canonical form, known unread."""
     op, dtype = node.op, node.outputs[0].dtype
     if op is add:
         ops = sum_ops(dtype)
@@ -166,7 +167,16 @@ def plain(node) -> bool:
         ops = product_ops(dtype)
     else:
         return False
-    for v in node.inputs:
+    *operands, last = node.inputs
+    value = numeric_constant(last)
+    if value is not None:
+        if value.ndim or last.dtype != dtype or value.dtype.kind not in "iuf":
+            return False
+        if not value > 0 or (op is mul and value == 1):
+            return False
+    else:
+        operands.append(last)
+    for v in operands:
         owner = v.owner
         if v.dtype != dtype or isinstance(v, Constant):
             return False

@@ -133,7 +133,7 @@ stabilize.add(log(bind("total", any_op(Reduce, kind="sum")(exp(x)))), logsumexp,
 def one_minus_sigmoid(node):
     """``k - sigmoid(x) -> sigmoid(-x) + (k - 1)``, inside any sum."""
     out = node.outputs[0]
-    if out.dtype[0] != "f":
+    if out.dtype[0] != "f" or plain(node):  # a plain sum has no negative terms
         return None
     form = read_sum(out)
     const = form.constant
@@ -153,7 +153,7 @@ def one_minus_sigmoid(node):
 def logistic_gradient(node):
     """``r * (1 - y) * sigmoid(z) - r * y * sigmoid(-z) -> r * (sigmoid(z) - y)``, in any sum."""
     out = node.outputs[0]
-    if out.dtype[0] != "f":
+    if out.dtype[0] != "f" or plain(node):  # a plain sum has no negative terms
         return None
     form = read_sum(out)
     candidates = [
