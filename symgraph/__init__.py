@@ -4,23 +4,43 @@ import symgraph as theano
 import symgraph.tensor as T
 """
 
-from symgraph import ifelse, printing, tensor
-from symgraph.compile import In, Mode, Out, SharedVariable, function, get_mode, shared
+from symgraph import compile, gof, ifelse, printing, scalar, tensor
+from symgraph.compile import (
+    In,
+    Mode,
+    OpFromGraph,
+    Out,
+    SharedVariable,
+    function,
+    get_mode,
+    shared,
+)
 from symgraph.config import config
+from symgraph.gof import Apply, Constant, Op, Type, Variable
+from symgraph.gof.graph import clone_replace as clone
 from symgraph.gradient import grad
 from symgraph.printing import dprint
 from symgraph.scan import foldl, foldr, map, reduce, scan
 
 __all__ = [
+    "Apply",
+    "Constant",
     "In",
     "Mode",
+    "Op",
+    "OpFromGraph",
     "Out",
     "SharedVariable",
+    "Type",
+    "Variable",
+    "clone",
+    "compile",
     "config",
     "dprint",
     "foldl",
     "foldr",
     "function",
+    "gof",
     "get_mode",
     "grad",
     "gradient",
@@ -28,6 +48,7 @@ __all__ = [
     "map",
     "printing",
     "reduce",
+    "scalar",
     "scan",
     "shared",
     "tensor",

@@ -42,12 +42,15 @@ __all__ = [
     "DisconnectedType",
     "GradientError",
     "Lop",
+    "NullType",
     "NullTypeGradError",
     "Rop",
     "consider_constant",
     "disconnected_grad",
     "grad",
     "grad_clip",
+    "grad_not_implemented",
+    "grad_undefined",
     "hessian",
     "jacobian",
     "numeric_grad",
@@ -72,6 +75,44 @@ class DisconnectedType(Type):
 
     def __str__(self) -> str:
         return "Disconnected"
+
+
+class NullType(Type):
+    """The type of a gradient that does not exist (Theano's ``grad_undefined``): an error if needed.
+
+    A pullback may return a variable of this type for an input; ``grad`` raises
+    ``NullTypeGradError`` with ``why_null`` only when that gradient is asked for.
+    """
+
+    def __init__(self, why_null: str = "(no explanation given)") -> None:
+        self.why_null = why_null
+
+    def filter(self, value: Any, allow_downcast: bool = False) -> Any:
+        raise TypeError(f"a null gradient has no value: {self.why_null}")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is NullType and other.why_null == self.why_null
+
+    def __hash__(self) -> int:
+        return hash((NullType, self.why_null))
+
+    def __str__(self) -> str:
+        return "Null"
+
+
+def grad_undefined(op: Any, x_pos: int, x: Variable, comment: str = "") -> Variable:
+    """A null gradient for input ``x_pos`` of ``op``, where the gradient is mathematically undefined."""
+    return NullType(
+        f"the gradient of {op} with respect to its input {x_pos} ({x!r}) is undefined. {comment}"
+    )()
+
+
+def grad_not_implemented(op: Any, x_pos: int, x: Variable, comment: str = "") -> Variable:
+    """A null gradient for input ``x_pos`` of ``op``, whose gradient nobody has written yet."""
+    return NullType(
+        f"the gradient of {op} with respect to its input {x_pos} ({x!r}) is not implemented. "
+        f"{comment}"
+    )()
 
 
 # -- identity ops that change only the backward pass ------------------------------------------
@@ -194,14 +235,31 @@ def _as_variable_list(x: Any, what: str) -> tuple[list[Variable], bool]:
 
 
 def _pullback(node: Apply, output_grads: Sequence[Variable]) -> list[Variable | None]:
-    """``node.op.pullback`` with the node's ``file:line`` on new nodes and on errors."""
+    """``node.op.pullback`` with the node's ``file:line`` on new nodes and on errors.
+
+    A gradient of ``DisconnectedType`` is None; one of ``NullType`` is kept, to
+    raise only if it is needed.
+    """
     with building_at(node.where):
         try:
-            return list(node.op.pullback(node.inputs, node.outputs, output_grads))
+            grads = node.op.pullback(node.inputs, node.outputs, output_grads)
         except NotImplementedError as err:
             raise NullTypeGradError(
                 f"the gradient of {node.op} (node built at {node.where}) is not implemented: {err}"
             ) from err
+    return [_connected(g) for g in grads]
+
+
+def _connected(g: Any) -> Any:
+    """None for a gradient of ``DisconnectedType``, else ``g`` (a variable, or raw values)."""
+    return None if isinstance(g, Variable) and isinstance(g.type, DisconnectedType) else g
+
+
+def _needed(g: Variable, node: Apply) -> Variable:
+    """``g`` itself, a gradient that is needed; ``NullTypeGradError`` when it is a null one."""
+    if isinstance(g, Variable) and isinstance(g.type, NullType):
+        raise NullTypeGradError(f"{g.type.why_null} (node built at {node.where})")
+    return g
 
 
 def _backpropagate(
@@ -244,7 +302,7 @@ def _backpropagate(
         ]
         for x, g, want in zip(node.inputs, _pullback(node, output_grads), wanted):
             if want and g is not None:
-                contributions.setdefault(x, []).append(g)
+                contributions.setdefault(x, []).append(_needed(g, node))
     grads = {w: total(w) for w in wrt if _differentiable(w) and total(w) is not None}
     return grads, connected
 
@@ -396,7 +454,8 @@ def _pushforward(node: Apply, tangents: list[Variable | None]) -> list[Variable 
     """
     if node.op.pushforward is not None:
         with building_at(node.where):
-            return list(node.op.pushforward(node.inputs, node.outputs, tangents))
+            results = node.op.pushforward(node.inputs, node.outputs, tangents)
+        return [None if t is None else _needed(_connected(t), node) for t in results]
     cotangents = [o.type(f"cotangent of {o!r}") for o in node.outputs]
     seeds: dict[Variable, Variable] = {}
     for back, t in zip(_pullback(node, cotangents), tangents):

@@ -23,6 +23,7 @@ from symgraph.rewrite.rules.canonicalize import canonicalize
 from symgraph.rewrite.rules.constant_fold import constant_fold
 from symgraph.rewrite.rules.dead_code import dead_code
 from symgraph.rewrite.rules.fusion import fuse_elementwise
+from symgraph.rewrite.rules.inline import inline_graphs
 from symgraph.rewrite.rules.specialize import scale_dot_operands, specialize
 from symgraph.rewrite.rules.stabilize import stabilize
 
@@ -44,12 +45,13 @@ class Pass:
 # Stabilize shares canonicalize's pass: the engine finishes a node before its readers, so
 # ``1 / (1 + exp(-z))`` is a sigmoid before any product that reads it is flattened.
 FAST_RUN: tuple[Phase, ...] = (
+    inline_graphs,
     Pass("canonicalize", (stabilize, canonicalize, dead_code, constant_fold)),
     Pass("specialize", (specialize, canonicalize, constant_fold)),
     scale_dot_operands,
     fuse_elementwise,
 )
-FAST_COMPILE: tuple[Phase, ...] = (Pass("merge", (constant_fold,)),)
+FAST_COMPILE: tuple[Phase, ...] = (inline_graphs, Pass("merge", (constant_fold,)))
 NONE: tuple[Phase, ...] = ()
 
 PHASES = {"fast_run": FAST_RUN, "fast_compile": FAST_COMPILE, "None": NONE}

@@ -26,6 +26,7 @@ from symgraph.tensor.elemwise import Cast, Elemwise, add, exp, log, mul, neg, su
 from symgraph.tensor.reduction import Reduce
 from symgraph.tensor.shape import Alloc, DimShuffle, Join, Reshape, Shape, ShapeEntry, dimshuffle
 from symgraph.tensor.subtensor import Subtensor
+from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import constant
 
 canonicalize = RuleSet("canonicalize")
@@ -235,6 +236,24 @@ def static_shape(node):
         if source.ndim == x.ndim and covers([source.type.shape], x.type.shape):
             return node.op(source)
     return None
+
+
+# An op that states its output shapes (Theano's ``infer_shape``) need not run for its shape.
+@canonicalize.node_rule(Shape)
+def shape_from_infer_shape(node):
+    """``shape(op(a, b)) -> stack(op.infer_shape(node, [shape(a), shape(b)]))``."""
+    producer = node.inputs[0].owner
+    infer = getattr(producer.op, "infer_shape", None) if producer is not None else None
+    if infer is None:
+        return None
+    shapes = [
+        tuple(T.shape(v)[i] for i in range(v.ndim)) if isinstance(v.type, TensorType) else None
+        for v in producer.inputs
+    ]
+    sizes = infer(producer, shapes)[node.inputs[0].index]
+    if not sizes:
+        return constant(np.zeros(0, dtype="int64"))
+    return T.stack([T.cast(s, "int64") for s in sizes])
 
 
 @canonicalize.node_rule(Subtensor)
