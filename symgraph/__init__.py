@@ -4,7 +4,7 @@ import symgraph as theano
 import symgraph.tensor as T
 """
 
-from symgraph import compile, gof, ifelse, printing, scalar, tensor
+from symgraph import compile, gof, ifelse, misc, printing, scalar, tensor
 from symgraph.compile import (
     In,
     Mode,
@@ -12,6 +12,7 @@ from symgraph.compile import (
     Out,
     SharedVariable,
     function,
+    function_dump,
     get_mode,
     shared,
 )
@@ -19,8 +20,9 @@ from symgraph.config import config
 from symgraph.gof import Apply, Constant, Op, Type, Variable
 from symgraph.gof.graph import clone_replace as clone
 from symgraph.gradient import grad
-from symgraph.printing import dprint
+from symgraph.printing import dprint, pp
 from symgraph.scan import foldl, foldr, map, reduce, scan
+from symgraph.tensor import dot
 
 __all__ = [
     "Apply",
@@ -36,16 +38,20 @@ __all__ = [
     "clone",
     "compile",
     "config",
+    "dot",
     "dprint",
     "foldl",
     "foldr",
     "function",
+    "function_dump",
     "gof",
     "get_mode",
     "grad",
     "gradient",
     "ifelse",
     "map",
+    "misc",
+    "pp",
     "printing",
     "reduce",
     "scalar",

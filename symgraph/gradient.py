@@ -32,6 +32,7 @@ import numpy as np
 import symgraph.tensor as T
 from symgraph.config import config
 from symgraph.graph.basic import Apply, Type, Variable, building_at
+from symgraph.graph.null_type import NullType, grad_not_implemented, grad_undefined
 from symgraph.graph.traversal import rebuild, toposort
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType
@@ -40,20 +41,27 @@ from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
 __all__ = [
     "DisconnectedInputError",
     "DisconnectedType",
+    "GradScale",
     "GradientError",
     "Lop",
     "NullType",
     "NullTypeGradError",
     "Rop",
+    "UndefinedGrad",
     "consider_constant",
     "disconnected_grad",
+    "disconnected_type",
+    "format_as",
     "grad",
     "grad_clip",
     "grad_not_implemented",
+    "grad_scale",
     "grad_undefined",
     "hessian",
     "jacobian",
     "numeric_grad",
+    "subgraph_grad",
+    "undefined_grad",
     "verify_grad",
     "zero_grad",
 ]
@@ -75,44 +83,6 @@ class DisconnectedType(Type):
 
     def __str__(self) -> str:
         return "Disconnected"
-
-
-class NullType(Type):
-    """The type of a gradient that does not exist (Theano's ``grad_undefined``): an error if needed.
-
-    A pullback may return a variable of this type for an input; ``grad`` raises
-    ``NullTypeGradError`` with ``why_null`` only when that gradient is asked for.
-    """
-
-    def __init__(self, why_null: str = "(no explanation given)") -> None:
-        self.why_null = why_null
-
-    def filter(self, value: Any, allow_downcast: bool = False) -> Any:
-        raise TypeError(f"a null gradient has no value: {self.why_null}")
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is NullType and other.why_null == self.why_null
-
-    def __hash__(self) -> int:
-        return hash((NullType, self.why_null))
-
-    def __str__(self) -> str:
-        return "Null"
-
-
-def grad_undefined(op: Any, x_pos: int, x: Variable, comment: str = "") -> Variable:
-    """A null gradient for input ``x_pos`` of ``op``, where the gradient is mathematically undefined."""
-    return NullType(
-        f"the gradient of {op} with respect to its input {x_pos} ({x!r}) is undefined. {comment}"
-    )()
-
-
-def grad_not_implemented(op: Any, x_pos: int, x: Variable, comment: str = "") -> Variable:
-    """A null gradient for input ``x_pos`` of ``op``, whose gradient nobody has written yet."""
-    return NullType(
-        f"the gradient of {op} with respect to its input {x_pos} ({x!r}) is not implemented. "
-        f"{comment}"
-    )()
 
 
 # -- identity ops that change only the backward pass ------------------------------------------
@@ -187,6 +157,42 @@ class GradClip(GradientIdentity):
         return f"grad_clip{{{self.lower}, {self.upper}}}"
 
 
+@dataclass(frozen=True)
+class GradScale(GradientIdentity):
+    """The gradient flowing through this node is multiplied by ``multiplier``."""
+
+    multiplier: float
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [output_grads[0] * self.multiplier]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return list(tangents)
+
+    def __str__(self) -> str:
+        return f"grad_scale{{{self.multiplier}}}"
+
+
+@dataclass(frozen=True)
+class UndefinedGrad(GradientIdentity):
+    """Asking for a gradient through this node is an error (Theano's ``undefined_grad``)."""
+
+    label = "undefined_grad"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [grad_undefined(self, 0, inputs[0], "(undefined_grad marks it so)")]
+
+
+def grad_scale(x: Any, multiplier: float) -> Variable:
+    """``x`` unchanged; the gradient flowing back through it is multiplied by ``multiplier``."""
+    return GradScale(float(multiplier))(x)
+
+
+def undefined_grad(x: Any) -> Variable:
+    """``x`` unchanged; a gradient that has to pass through it raises ``NullTypeGradError``."""
+    return UndefinedGrad()(x)
+
+
 def disconnected_grad(x: Any) -> Variable:
     """``x`` unchanged, but gradients do not flow through it (stop-gradient, detach).
 
@@ -210,6 +216,20 @@ def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> Variable:
     if lower_bound > upper_bound:
         raise TypeError(f"grad_clip: lower bound {lower_bound} exceeds upper bound {upper_bound}")
     return GradClip(float(lower_bound), float(upper_bound))(x)
+
+
+#: Theano's instance, called to make a variable of no value: ``disconnected_type()``
+disconnected_type = DisconnectedType()
+
+
+def format_as(use_list: bool, use_tuple: bool, outputs: Sequence[Any]) -> Any:
+    """``outputs`` as a list, a tuple, or (when neither) its single element: Theano's helper."""
+    if use_list:
+        return list(outputs)
+    if use_tuple:
+        return tuple(outputs)
+    (single,) = outputs
+    return single
 
 
 # -- reverse mode ------------------------------------------------------------------------------
@@ -417,6 +437,31 @@ def grad(
     if not is_list:
         return result[0]
     return tuple(result) if isinstance(wrt, tuple) else result
+
+
+def subgraph_grad(
+    wrt: Sequence[Variable],
+    end: Sequence[Variable],
+    start: Mapping[Variable, Any] | None = None,
+    cost: Variable | None = None,
+    details: bool = False,
+) -> tuple:
+    """Gradients of a subgraph, for backpropagating through a graph piece by piece (Theano's).
+
+    The gradients flowing into the subgraph are ``start`` (``{variable: gradient}``)
+    and the gradient of ``cost``; the walk stops at ``end``. Returns the gradients
+    with respect to ``wrt`` and to ``end`` (with ``details``, also those of the
+    two sources apart).
+    """
+    params = list(dict.fromkeys([*wrt, *end]))
+    start_grads = None if start is None else grad(None, params, end, "ignore", known_grads=start)
+    cost_grads = None if cost is None else grad(cost, params, end, "ignore")
+    sources = [gs for gs in (start_grads, cost_grads) if gs is not None]
+    if not sources:
+        raise TypeError("subgraph_grad: give start gradients, a cost, or both")
+    total = dict(zip(params, [functools.reduce(T.add, gs) for gs in zip(*sources)]))
+    result = ([total[w] for w in wrt], [total[e] for e in end])
+    return (*result, start_grads, cost_grads) if details else result
 
 
 def Lop(

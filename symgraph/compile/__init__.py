@@ -11,7 +11,8 @@ from symgraph.compile.mode import (
     get_mode,
 )
 from symgraph.compile.function import Function, MissingInputError, UnusedInputError, function
-from symgraph.compile import builders, mode, ops
+from symgraph.compile import builders, function_module, mode, ops, sharedvalue
+from symgraph.compile.pickling import function_dump
 from symgraph.compile.builders import OpFromGraph
 from symgraph.compile.ops import as_op
 
@@ -31,9 +32,12 @@ __all__ = [
     "as_op",
     "builders",
     "function",
+    "function_dump",
+    "function_module",
     "get_default_mode",
     "get_mode",
     "mode",
     "ops",
     "shared",
+    "sharedvalue",
 ]

@@ -16,6 +16,7 @@ once as a global named after it, and its line calls its ``impl``: ``t2 = double_
 
 from __future__ import annotations
 
+import builtins
 import contextvars
 import itertools
 import keyword
@@ -149,6 +150,8 @@ class Namespace:
         name = getattr(op, "name", None)
         if not (isinstance(name, str) and name.isidentifier()):
             name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(op).__name__).lower()
+        if hasattr(builtins, name):
+            name += "_op"  # ``print`` stays Python's print
         return self.bind(name, op, ("op", id(op)))
 
     def constant(self, const: Constant) -> str:

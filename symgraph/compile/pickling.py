@@ -7,14 +7,17 @@ generates and compiles the code again, without rewriting (unless
 ``config.reoptimize_unpickled_function``), so the loaded function computes
 exactly what the pickled one did and continues from the shared variables'
 values. Functions pickled together keep sharing their shared variables.
-The log of rewrites comes back as the text of each firing.
+The log of rewrites comes back as the text of each firing. ``function_dump``
+pickles the arguments of a ``function()`` call instead.
 """
 
 from __future__ import annotations
 
+import inspect
+import pickle
 from typing import Any
 
-from symgraph.compile.function import Function
+from symgraph.compile.function import Function, function
 from symgraph.compile.io import Out
 from symgraph.compile.profile import Profile
 from symgraph.config import config
@@ -58,3 +61,17 @@ def restore_function(state: dict[str, Any]) -> Function:
         Profile(state["name"]) if state["profile"] else None,
         0.0,
     )
+
+
+def function_dump(filename: str, inputs: Any, outputs: Any = None, **kwargs: Any) -> None:
+    """Pickle the arguments of a ``function()`` call to ``filename``, to rebuild it elsewhere.
+
+    Theano's ``theano.function_dump``, for reporting a problem: whoever loads the
+    file calls ``theano.function(**pickle.load(f))``.
+    """
+    accepted = inspect.signature(function).parameters
+    for name in kwargs:
+        if name not in accepted:
+            raise TypeError(f"function_dump: function() has no argument {name!r}")
+    with open(filename, "wb") as f:
+        pickle.dump({"inputs": inputs, "outputs": outputs, **kwargs}, f, pickle.HIGHEST_PROTOCOL)

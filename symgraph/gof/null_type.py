@@ -1,5 +1,5 @@
 """``theano.gof.null_type``: the type of gradients that do not exist."""
 
-from symgraph.gradient import NullType
+from symgraph.graph.null_type import NullType
 
 __all__ = ["NullType"]

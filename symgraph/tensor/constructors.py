@@ -22,6 +22,8 @@ FORMS: dict[str, tuple[tuple[int | None, ...], str]] = {
     "tensor3": ((None,) * 3, "tensor3s"),
     "tensor4": ((None,) * 4, "tensor4s"),
     "tensor5": ((None,) * 5, "tensor5s"),
+    "tensor6": ((None,) * 6, "tensor6s"),
+    "tensor7": ((None,) * 7, "tensor7s"),
 }
 
 

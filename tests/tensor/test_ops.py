@@ -291,6 +291,10 @@ CASES = {
             (np.exp(X) + V) * 2.0,
         )
     ],
+    "SpecifyShape": [
+        (T.specify_shape(x, (3, None)) * 2.0, X * 2.0),
+        (T.addbroadcast(T.unbroadcast(x[:1], 0), 0), X[:1]),
+    ],
 }
 
 
