@@ -191,15 +191,7 @@ class OpFromGraph(Op):
         if len(overrides) != n:
             raise ValueError(f"{self}: {len(overrides)} gradient overrides for {n} inputs")
         default = self._default_pullback(inputs, outputs, output_grads)
-        grads = [
-            default[i]
-            if override == "default"
-            else override
-            if isinstance(override, Variable)
-            else _call(override, given, output_grads)
-            for i, override in enumerate(overrides)
-        ]
-        return grads + default[n:]
+        return _entries(overrides, default, given, output_grads) + default[n:]
 
     def _default_pullback(self, inputs, outputs, output_grads) -> list[Variable | None]:
         """The gradient op applied to the node's inputs, outputs and output gradients."""
@@ -256,18 +248,12 @@ class OpFromGraph(Op):
             return list(_call(overrides, given, points))
         if len(overrides) != len(outputs):
             raise ValueError(f"{self}: {len(overrides)} R_op overrides for {len(outputs)} outputs")
+        default = None
         if any(o == "default" for o in overrides):
             filled = [zeros_like(x) if t is None else t for x, t in zip(inputs, tangents)]
             expanded = rebuild(list(self.inner.outputs), dict(zip(self.inner.inputs, inputs)))
             default = Rop(expanded, list(inputs), filled, disconnected_outputs="ignore")
-        return [
-            default[k]
-            if o == "default"
-            else o
-            if isinstance(o, Variable)
-            else _call(o, given, points)
-            for k, o in enumerate(overrides)
-        ]
+        return _entries(overrides, default, given, points)
 
     # -- identity ------------------------------------------------------------------------------
     def __str__(self) -> str:
@@ -284,6 +270,15 @@ def _call(override: Any, inputs: list, grads: Sequence[Any]) -> Any:
     if isinstance(override, OpFromGraph):
         return override(*inputs, *grads, return_list=True)
     return override(inputs, list(grads))
+
+
+def _entries(overrides: Sequence[Any], default: Any, inputs: list, grads: Sequence[Any]) -> list:
+    """One result per entry of a list of overrides: the default's for 'default', a variable
+    as it is, else what the callable or op returns."""
+    return [
+        default[k] if o == "default" else o if isinstance(o, Variable) else _call(o, inputs, grads)
+        for k, o in enumerate(overrides)
+    ]
 
 
 def _differentiable(v: Variable) -> bool:

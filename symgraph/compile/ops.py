@@ -42,6 +42,8 @@ class FromFunctionOp(Op):
 
     def impl(self, *arrays: Any) -> Any:
         results = self.fn(*arrays)
+        if results.__class__ is np.ndarray and len(self.otypes) == 1:
+            return results
         results = list(results) if isinstance(results, (list, tuple)) else [results]
         if len(results) != len(self.otypes):
             raise ValueError(

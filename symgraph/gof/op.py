@@ -21,7 +21,6 @@ Theano                                      symgraph
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -101,7 +100,11 @@ class Op(BaseOp, metaclass=_TheanoOpClass):
 
     def impl(self, *values: Any) -> Any:
         """``perform`` on a node of this op for inputs of the values' dtypes and ranks."""
-        node = self._node_for(values)
+        key = tuple([(v.dtype, v.ndim) if v.__class__ is np.ndarray else _kind(v) for v in values])
+        nodes = self.__dict__.get("_perform_nodes")
+        node = None if nodes is None else nodes.get(key)
+        if node is None:
+            node = self._node_for(key)
         inputs = list(values)
         for positions in self.destroy_map.values():
             for i in positions:
@@ -110,29 +113,29 @@ class Op(BaseOp, metaclass=_TheanoOpClass):
         self.perform(node, inputs, storage)
         results = []
         for (value,), out in zip(storage, node.outputs):
-            if value is None:
-                raise ValueError(f"{self}.perform did not store output {out.index}")
-            dtype = getattr(out.type, "dtype", None)
-            results.append(
-                np.asarray(value, dtype) if dtype and value.__class__ is not np.ndarray else value
-            )
+            if value.__class__ is not np.ndarray:
+                if value is None:
+                    raise ValueError(f"{self}.perform did not store output {out.index}")
+                dtype = getattr(out.type, "dtype", None)
+                value = np.asarray(value, dtype) if dtype else value
+            results.append(value)
         return results[0] if len(results) == 1 else tuple(results)
 
-    def _node_for(self, values: Sequence[Any]) -> Apply:
-        """A node of this op for inputs like ``values``, made once per dtypes and ranks."""
-        key = tuple((str(getattr(v, "dtype", type(v).__name__)), np.ndim(v)) for v in values)
-        try:
-            nodes = _perform_nodes.setdefault(self, {})
-        except TypeError:  # an op that cannot be hashed or weakly referenced: no cache
-            nodes = {}
-        node = nodes.get(key)
-        if node is None:
-            if self.itypes is not None and self.otypes is not None:
-                inputs = [as_type(t)() for t in self.itypes]
-            else:
-                inputs = [TensorType(dtype, (None,) * ndim)() for dtype, ndim in key]
-            node = nodes[key] = self.make_node(*inputs)
+    def _node_for(self, key: tuple) -> Apply:
+        """A node of this op for inputs of the (dtype, ndim) in ``key``, kept on the op."""
+        if self.itypes is not None and self.otypes is not None:
+            inputs = [as_type(t)() for t in self.itypes]
+        else:
+            inputs = [TensorType(str(dtype), (None,) * ndim)() for dtype, ndim in key]
+        node = self.make_node(*inputs)
+        self.__dict__.setdefault("_perform_nodes", {})[key] = node
         return node
+
+    def __getstate__(self) -> dict:
+        """The op's attributes, without the nodes ``impl`` made for itself."""
+        state = dict(self.__dict__)
+        state.pop("_perform_nodes", None)
+        return state
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]):
         return self.grad(inputs, output_grads)
@@ -157,10 +160,12 @@ class Op(BaseOp, metaclass=_TheanoOpClass):
         return True
 
 
-#: per op, the node ``impl`` hands to ``perform`` for each (dtype, ndim) of the inputs
-_perform_nodes: weakref.WeakKeyDictionary[Op, dict] = weakref.WeakKeyDictionary()
-
 PureOp = Op
+
+
+def _kind(value: Any) -> tuple[str, int]:
+    """``(dtype, ndim)`` of a value that is not an array (a NumPy scalar, a Python number)."""
+    return np.asarray(value).dtype, np.ndim(value)
 
 
 def as_type(t: Any) -> Type:

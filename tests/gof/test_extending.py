@@ -269,3 +269,31 @@ def test_theano_graph_helpers():
     np.testing.assert_allclose(replaced.eval({x: [0.0], w: [3.0]}), [4.0])
     with pytest.raises(TypeError, match="strict=False"):
         theano.clone(z, replace={y: T.fvector()})
+
+
+def test_custom_ops_pickle_by_their_class_without_the_nodes_impl_made():
+    import pickle
+
+    x, k = T.dvector("x"), T.dscalar("k")
+    f = theano.function([x, k], Scale()(x, k) + AXPBOp_like(2, 1)(x))
+    f(np.ones(2), 2.0)  # impl has made its nodes
+    op = next(n.op for n in f.graph.apply_nodes if isinstance(n.op, Scale))
+    assert "_perform_nodes" in vars(op) and "_perform_nodes" not in op.__getstate__()
+    g = pickle.loads(pickle.dumps(f))
+    np.testing.assert_array_equal(g(np.ones(2), 2.0), [5.0, 5.0])
+
+
+class AXPBOp_like(theano.Op):
+    """A module-level op with parameters, for pickling (the tutorial's AXPBOp comes from a file)."""
+
+    __props__ = ("a", "b")
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = self.a * inputs[0] + self.b
