@@ -32,6 +32,7 @@ import numpy as np
 import symgraph.tensor as T
 from symgraph.config import config
 from symgraph.graph.basic import Apply, Type, Variable, building_at
+from symgraph.graph.null_type import NullType, grad_not_implemented, grad_undefined
 from symgraph.graph.traversal import rebuild, toposort
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType
@@ -40,17 +41,27 @@ from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
 __all__ = [
     "DisconnectedInputError",
     "DisconnectedType",
+    "GradScale",
     "GradientError",
     "Lop",
+    "NullType",
     "NullTypeGradError",
     "Rop",
+    "UndefinedGrad",
     "consider_constant",
     "disconnected_grad",
+    "disconnected_type",
+    "format_as",
     "grad",
     "grad_clip",
+    "grad_not_implemented",
+    "grad_scale",
+    "grad_undefined",
     "hessian",
     "jacobian",
     "numeric_grad",
+    "subgraph_grad",
+    "undefined_grad",
     "verify_grad",
     "zero_grad",
 ]
@@ -146,6 +157,42 @@ class GradClip(GradientIdentity):
         return f"grad_clip{{{self.lower}, {self.upper}}}"
 
 
+@dataclass(frozen=True)
+class GradScale(GradientIdentity):
+    """The gradient flowing through this node is multiplied by ``multiplier``."""
+
+    multiplier: float
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [output_grads[0] * self.multiplier]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return list(tangents)
+
+    def __str__(self) -> str:
+        return f"grad_scale{{{self.multiplier}}}"
+
+
+@dataclass(frozen=True)
+class UndefinedGrad(GradientIdentity):
+    """Asking for a gradient through this node is an error (Theano's ``undefined_grad``)."""
+
+    label = "undefined_grad"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [grad_undefined(self, 0, inputs[0], "(undefined_grad marks it so)")]
+
+
+def grad_scale(x: Any, multiplier: float) -> Variable:
+    """``x`` unchanged; the gradient flowing back through it is multiplied by ``multiplier``."""
+    return GradScale(float(multiplier))(x)
+
+
+def undefined_grad(x: Any) -> Variable:
+    """``x`` unchanged; a gradient that has to pass through it raises ``NullTypeGradError``."""
+    return UndefinedGrad()(x)
+
+
 def disconnected_grad(x: Any) -> Variable:
     """``x`` unchanged, but gradients do not flow through it (stop-gradient, detach).
 
@@ -171,6 +218,20 @@ def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> Variable:
     return GradClip(float(lower_bound), float(upper_bound))(x)
 
 
+#: Theano's instance, called to make a variable of no value: ``disconnected_type()``
+disconnected_type = DisconnectedType()
+
+
+def format_as(use_list: bool, use_tuple: bool, outputs: Sequence[Any]) -> Any:
+    """``outputs`` as a list, a tuple, or (when neither) its single element: Theano's helper."""
+    if use_list:
+        return list(outputs)
+    if use_tuple:
+        return tuple(outputs)
+    (single,) = outputs
+    return single
+
+
 # -- reverse mode ------------------------------------------------------------------------------
 
 
@@ -194,14 +255,31 @@ def _as_variable_list(x: Any, what: str) -> tuple[list[Variable], bool]:
 
 
 def _pullback(node: Apply, output_grads: Sequence[Variable]) -> list[Variable | None]:
-    """``node.op.pullback`` with the node's ``file:line`` on new nodes and on errors."""
+    """``node.op.pullback`` with the node's ``file:line`` on new nodes and on errors.
+
+    A gradient of ``DisconnectedType`` is None; one of ``NullType`` is kept, to
+    raise only if it is needed.
+    """
     with building_at(node.where):
         try:
-            return list(node.op.pullback(node.inputs, node.outputs, output_grads))
+            grads = node.op.pullback(node.inputs, node.outputs, output_grads)
         except NotImplementedError as err:
             raise NullTypeGradError(
                 f"the gradient of {node.op} (node built at {node.where}) is not implemented: {err}"
             ) from err
+    return [_connected(g) for g in grads]
+
+
+def _connected(g: Any) -> Any:
+    """None for a gradient of ``DisconnectedType``, else ``g`` (a variable, or raw values)."""
+    return None if isinstance(g, Variable) and isinstance(g.type, DisconnectedType) else g
+
+
+def _needed(g: Variable, node: Apply) -> Variable:
+    """``g`` itself, a gradient that is needed; ``NullTypeGradError`` when it is a null one."""
+    if isinstance(g, Variable) and isinstance(g.type, NullType):
+        raise NullTypeGradError(f"{g.type.why_null} (node built at {node.where})")
+    return g
 
 
 def _backpropagate(
@@ -245,7 +323,7 @@ def _backpropagate(
         ]
         for x, g, want in zip(node.inputs, _pullback(node, output_grads), wanted):
             if want and g is not None:
-                contributions.setdefault(x, []).append(g)
+                contributions.setdefault(x, []).append(_needed(g, node))
     grads = {w: total(w) for w in wrt if _differentiable(w) and total(w) is not None}
     return grads, connected
 
@@ -362,6 +440,31 @@ def grad(
     return tuple(result) if isinstance(wrt, tuple) else result
 
 
+def subgraph_grad(
+    wrt: Sequence[Variable],
+    end: Sequence[Variable],
+    start: Mapping[Variable, Any] | None = None,
+    cost: Variable | None = None,
+    details: bool = False,
+) -> tuple:
+    """Gradients of a subgraph, for backpropagating through a graph piece by piece (Theano's).
+
+    The gradients flowing into the subgraph are ``start`` (``{variable: gradient}``)
+    and the gradient of ``cost``; the walk stops at ``end``. Returns the gradients
+    with respect to ``wrt`` and to ``end`` (with ``details``, also those of the
+    two sources apart).
+    """
+    params = list(dict.fromkeys([*wrt, *end]))
+    start_grads = None if start is None else grad(None, params, end, "ignore", known_grads=start)
+    cost_grads = None if cost is None else grad(cost, params, end, "ignore")
+    sources = [gs for gs in (start_grads, cost_grads) if gs is not None]
+    if not sources:
+        raise TypeError("subgraph_grad: give start gradients, a cost, or both")
+    total = dict(zip(params, [functools.reduce(T.add, gs) for gs in zip(*sources)]))
+    result = ([total[w] for w in wrt], [total[e] for e in end])
+    return (*result, start_grads, cost_grads) if details else result
+
+
 def Lop(
     f: Variable | Sequence[Variable],
     wrt: Variable | Sequence[Variable],
@@ -397,7 +500,8 @@ def _pushforward(node: Apply, tangents: list[Variable | None]) -> list[Variable 
     """
     if node.op.pushforward is not None:
         with building_at(node.where):
-            return list(node.op.pushforward(node.inputs, node.outputs, tangents))
+            results = node.op.pushforward(node.inputs, node.outputs, tangents)
+        return [None if t is None else _needed(_connected(t), node) for t in results]
     cotangents = [o.type(f"cotangent of {o!r}") for o in node.outputs]
     seeds: dict[Variable, Variable] = {}
     for back, t in zip(_pullback(node, cotangents), tangents):

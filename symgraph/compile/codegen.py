@@ -9,17 +9,21 @@ Nodes the memory plan runs in place are written ``t3 += t1`` or
 ``np.exp(t2, out=t2)``. Every line is recorded with what it computes, so a
 failure at run time can be reported in terms of the user's graph.
 
-Ops holding inner graphs (ifelse, scan) emit their bodies with ``inline``.
+Ops holding inner graphs (ifelse, scan) emit their bodies with ``inline``. An op
+without generated code (a Theano-style op with ``perform``, an ``as_op``) is bound
+once as a global named after it, and its line calls its ``impl``: ``t2 = double_op.impl(x)``.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextvars
 import copy
 import functools
 import itertools
 import keyword
 import linecache
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,7 +36,7 @@ from symgraph.backends.numpy import BACKEND as NUMPY
 from symgraph.compile.inplace import Chains, chain_calls, root_expression
 from symgraph.compile.memory import Plan, alias_input, destroyed_inputs, plan_memory
 from symgraph.compile.shared import SharedVariable, filter_value
-from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.basic import Apply, Constant, Op, Variable
 from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.engine import short_where
 from symgraph.tensor import special_functions
@@ -99,7 +103,8 @@ class Namespace:
     next_number: dict[str, int] = field(default_factory=dict)
     bound: dict[Any, str] = field(default_factory=dict)
     described: dict[str, str] = field(default_factory=dict)
-    inner_lines: dict[str, LineInfo] = field(default_factory=dict)
+    #: each line an inlined body returned (stripped text) -> that line, to render it again
+    inner_lines: dict[str, Line] = field(default_factory=dict)
     checks: list[tuple[Apply, int]] = field(default_factory=list)
     saves: dict[SharedVariable, str] = field(default_factory=dict)
 
@@ -150,6 +155,15 @@ class Namespace:
         key = ("storage", id(var.storage))
         return self.bind(f"{var.name or 'shared'}_storage", var.storage, key)
 
+    def op(self, op: Op) -> str:
+        """The global holding an op whose generated code calls its ``impl``, named after its class."""
+        name = getattr(op, "name", None)
+        if not (isinstance(name, str) and name.isidentifier()):
+            name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(op).__name__).lower()
+        if hasattr(builtins, name):
+            name += "_op"  # ``print`` stays Python's print
+        return self.bind(name, op, ("op", id(op)))
+
     def constant(self, const: Constant) -> str:
         """The global holding a constant's value, bound once per distinct value."""
         value = np.asarray(const.value)
@@ -162,11 +176,15 @@ class Namespace:
 class _Body:
     """The lines computing a schedule of nodes, and the name each variable has in them."""
 
-    def __init__(self, ns: Namespace, prefix: str, plan: Plan, names: dict) -> None:
+    def __init__(
+        self, ns: Namespace, prefix: str, plan: Plan, names: dict, preset: dict | None = None
+    ) -> None:
         self.ns = ns
         self.prefix = prefix
         self.plan = plan
         self.names: dict[Variable, str] = dict(names)
+        #: names chosen in advance for some nodes' outputs
+        self.preset: dict[Variable, str] = dict(preset or {})
         self.temporaries: set[str] = set()
         self.lines: list[Line] = []
         self.profile_ticks: list[Apply] | None = None
@@ -175,6 +193,8 @@ class _Body:
         self.lines.append(Line(code, info, comment))
 
     def new_name(self, var: Variable) -> str:
+        if var in self.preset:
+            return self.preset.pop(var)
         if var.name and var.name.isidentifier():
             return self.ns.fresh(self.prefix + var.name)
         name = self.ns.fresh(self.prefix + "t")
@@ -215,12 +235,18 @@ class _Body:
         else:
             overwritten = self._overwritten(node, names, info)
             outs = [overwritten.get(k) or self.new_name(v) for k, v in enumerate(node.outputs)]
-            codes = list(self.ns.backend.emit(node, outs, names))
+            codes = self.ns.backend.emit(node, outs, names)
+            if codes is None:
+                codes = [f"{', '.join(outs)} = {self.ns.op(node.op)}.impl({', '.join(names)})"]
         self.names.update(zip(node.outputs, outs))
         comment = node_comment(node)
         for k, code in enumerate(codes):
             inner = self.ns.inner_lines.get(code.strip())
-            self.line(code, inner or info, comment if k == 0 and inner is None else "")
+            if inner is None:
+                self.line(code, info, comment if k == 0 else "")
+            else:  # rendered again at this indentation, so its comment aligns with the others
+                indent = code[: len(code) - len(code.lstrip())]
+                self.line(indent + inner.code.lstrip(), inner.info, inner.comment)
         self._after(node, outs)
 
     def _overwritten(self, node: Apply, names: list[str], info: LineInfo) -> dict[int, str]:
@@ -422,7 +448,12 @@ def check_output(checks: list[tuple[Apply, int]], value: Any, index: int) -> Non
 
 
 def inline(
-    graph: Graph, input_names: Sequence[str], prefix: str, owned: Sequence[int] = ()
+    graph: Graph,
+    input_names: Sequence[str],
+    prefix: str,
+    *,
+    owned: Sequence[int] = (),
+    output_names: Sequence[str] = (),
 ) -> tuple[list[str], list[str]]:
     """Body lines computing ``graph``'s outputs, for an op that holds an inner graph.
 
@@ -446,6 +477,9 @@ def inline(
         Positions of inputs whose values the lines may overwrite (a loop's
         generator state, which a draw advances in place); others are copied
         before a node overwrites them.
+    output_names : sequence of str, optional
+        Names for the outputs that nodes compute, used instead of temporaries
+        (an output that is an input or a constant keeps its own name).
 
     Returns
     -------
@@ -476,14 +510,18 @@ def inline(
         inplace=False,
         owned=[inputs[i] for i in owned],
     )
-    body = _Body(ns, prefix, plan, dict(zip(inputs, input_names)))
+    preset = {}
+    for var, name in zip(graph.outputs, output_names):
+        if var.owner is not None:
+            preset.setdefault(var, name)
+    body = _Body(ns, prefix, plan, dict(zip(inputs, input_names)), preset)
     body.read_shared([v for v in graph.roots if isinstance(v, SharedVariable)])
     for node in graph.apply_nodes:
         body.emit(node)
     outs = [body.name_of(v) for v in graph.outputs]
     texts = render(body.lines)
     for text, line in zip(texts, body.lines):
-        ns.inner_lines[text.strip()] = line.info
+        ns.inner_lines[text.strip()] = line
     return texts, outs
 
 

@@ -309,6 +309,12 @@ class Function:
         line = linecache.getline(self._generated.filename, lineno)
         raise _explained(err, info, frame, line) from None
 
+    def __reduce__(self) -> tuple:
+        """Pickled as its optimized graph and settings; loading generates its code again."""
+        from symgraph.compile.pickling import function_state, restore_function
+
+        return restore_function, (function_state(self),)
+
     def __repr__(self) -> str:
         names = ", ".join(i.name or "?" for i in self.inputs)
         return f"<Function {self.name}({names}): {len(self.outputs)} outputs, {len(self.updates)} updates>"

@@ -76,13 +76,24 @@ PREDEFINED = {
 }
 
 
+def get_default_mode() -> Mode:
+    """The mode ``function`` uses when given none: ``config.mode``, as in Theano.
+
+    ``config.mode = 'Mode'`` (the default) means a mode whose optimizer is
+    ``config.optimizer``.
+    """
+    if config.mode == "Mode":
+        return Mode(name="default")
+    return PREDEFINED[config.mode]
+
+
 def get_mode(mode: str | Mode | None) -> Mode:
     """The ``Mode`` for a name ('FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'DASK'), a Mode, or None.
 
-    None gives the default mode, whose optimizer is ``config.optimizer``.
+    None gives the default mode (``get_default_mode()``).
     """
     if mode is None:
-        return Mode(name="default")
+        return get_default_mode()
     if isinstance(mode, Mode):
         return mode
     if mode in PREDEFINED:

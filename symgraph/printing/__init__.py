@@ -2,7 +2,8 @@
 
 ``debugprint`` (indented tree), ``pprint`` (one line of math), ``to_networkx``,
 ``to_dot`` and ``pydotprint`` (Graphviz), ``to_sympy`` and ``latex`` (SymPy),
-``compare`` (before and after optimization, side by side).
+``compare`` (before and after optimization, side by side); ``Print``, an op that
+prints a value whenever the compiled function computes it.
 """
 
 import importlib
@@ -12,9 +13,11 @@ from symgraph.printing.debugprint import debugprint
 from symgraph.printing.pprint import pprint
 
 dprint = debugprint
+pp = pprint  # Theano's short name
 
-# networkx and SymPy load on first use of the printers that need them
+# networkx and SymPy load on first use of the printers that need them (Print: of the op classes)
 _DEFERRED = {
+    "Print": "print_op",
     "pydotprint": "diagram",
     "to_dot": "diagram",
     "to_networkx": "diagram",
@@ -30,10 +33,12 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "Print",
     "compare",
     "debugprint",
     "dprint",
     "latex",
+    "pp",
     "pprint",
     "pydotprint",
     "to_dot",

@@ -25,6 +25,7 @@ from symgraph.rewrite.rules.constant_fold import constant_fold
 from symgraph.rewrite.rules.dead_code import dead_code
 from symgraph.rewrite.rules.flatten import flatten_chains
 from symgraph.rewrite.rules.fusion import fuse_elementwise
+from symgraph.rewrite.rules.inline import inline_graphs
 from symgraph.rewrite.rules.linalg import linalg
 from symgraph.rewrite.rules.specialize import scale_dot_operands, specialize
 from symgraph.rewrite.rules.stabilize import stabilize
@@ -43,16 +44,18 @@ class Pass:
         return rewrite(graph, self.rulesets, session=session)
 
 
-# Chains are flattened before the rules see them, and again after canonicalize: its rules
-# read and build sums and products as n-ary nodes, and may leave nested ones behind.
+# Graphs asked to be inlined are, first. Chains are flattened before the rules see them, and
+# again after: the rules read and build sums and products as n-ary nodes, and may leave
+# nested ones behind.
 FAST_RUN: tuple[Phase, ...] = (
+    inline_graphs,
     flatten_chains,
     Pass("canonicalize", (stabilize, linalg, canonicalize, dead_code, constant_fold, specialize)),
     flatten_chains,
     scale_dot_operands,
     fuse_elementwise,
 )
-FAST_COMPILE: tuple[Phase, ...] = (Pass("merge", (constant_fold,)),)
+FAST_COMPILE: tuple[Phase, ...] = (inline_graphs, Pass("merge", (constant_fold,)))
 NONE: tuple[Phase, ...] = ()
 
 PHASES = {"fast_run": FAST_RUN, "fast_compile": FAST_COMPILE, "None": NONE}

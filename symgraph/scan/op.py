@@ -254,7 +254,7 @@ class Scan(Op):
             if k in self._generator_states():
                 owned.append(position)
             position += len(taps)
-        loop, results = inline(body, reads + hoisted, f"{outs[0]}_", owned)
+        loop, results = inline(body, reads + hoisted, f"{outs[0]}_", owned=owned)
         carried_outs, carried_results = [], []
         for out, taps, stored, result in zip(outs, self.state_taps, self.stored, results):
             if stored:

@@ -163,7 +163,27 @@ sign = sgn
 where = switch
 divide = true_div
 
-from symgraph.gradient import grad  # noqa: E402 (last: gradient builds on the ops above)
+from symgraph.tensor.broadcast import (  # noqa: E402
+    SpecifyShape,
+    addbroadcast,
+    patternbroadcast,
+    specify_shape,
+    unbroadcast,
+)
+from symgraph.tensor.basic_functions import *  # noqa: E402, F403 (Theano's smaller functions)
+from symgraph.tensor.basic_functions import _tensor_py_operators  # noqa: E402
+
+# last: gradient builds on the ops above; Theano's tensor module offers these names too
+from symgraph.gradient import (  # noqa: E402
+    Lop,
+    Rop,
+    consider_constant,
+    grad,
+    hessian,
+    jacobian,
+    numeric_grad,
+    verify_grad,
+)
 
 
 def __getattr__(name: str):

@@ -22,6 +22,8 @@ FORMS: dict[str, tuple[tuple[int | None, ...], str]] = {
     "tensor3": ((None,) * 3, "tensor3s"),
     "tensor4": ((None,) * 4, "tensor4s"),
     "tensor5": ((None,) * 5, "tensor5s"),
+    "tensor6": ((None,) * 6, "tensor6s"),
+    "tensor7": ((None,) * 7, "tensor7s"),
 }
 
 
@@ -52,10 +54,15 @@ def _plural(single: Callable[..., TensorVariable], plural_name: str) -> Callable
             names = (None,) * names[0]
         if len(names) == 1 and isinstance(names[0], str) and "," in names[0]:
             names = tuple(n.strip() for n in names[0].split(","))
+        elif len(names) == 1 and isinstance(names[0], str):
+            names = tuple(names[0])  # Theano's scalars('xyz'): one variable per letter
         return [single(n, dtype=dtype) for n in names]
 
     make.__name__ = make.__qualname__ = plural_name
-    make.__doc__ = f"Several {single.__name__}s at once: ``a, b = {plural_name}('a', 'b')``."
+    make.__doc__ = (
+        f"Several {single.__name__}s at once: ``a, b = {plural_name}('a', 'b')``, "
+        f"``{plural_name}('a, b')``, ``{plural_name}('ab')`` (a letter each) or ``{plural_name}(2)``."
+    )
     return make
 
 

@@ -22,12 +22,20 @@ from symgraph.tensor.variable import TensorOp, as_tensor_variable
 __all__ = [
     "binary_crossentropy",
     "categorical_crossentropy",
+    "crossentropy_categorical_1hot",
+    "elu",
+    "hard_sigmoid",
     "log_softmax",
     "logsoftmax",
     "relu",
+    "selu",
     "sigmoid",
+    "sigmoid_binary_crossentropy",
     "softmax",
+    "softmax_graph",
     "softplus",
+    "softsign",
+    "ultra_fast_sigmoid",
 ]
 
 
@@ -146,3 +154,15 @@ def binary_crossentropy(output: Any, target: Any) -> Variable:
     """``-(target * log(output) + (1 - target) * log(1 - output))`` elementwise."""
     output, target = as_tensor_variable(output), as_tensor_variable(target)
     return -(target * T.log(output) + (1 - target) * T.log(1 - output))
+
+
+from symgraph.tensor.activations import (  # noqa: E402 (Theano's other nnet names)
+    crossentropy_categorical_1hot,
+    elu,
+    hard_sigmoid,
+    selu,
+    sigmoid_binary_crossentropy,
+    softmax_graph,
+    softsign,
+    ultra_fast_sigmoid,
+)

@@ -24,20 +24,29 @@ PREFIX_DTYPES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TensorType(Type):
     """An n-d array type. A shape entry is an int (known size) or None; 1 broadcasts.
 
-    Theano's ``TensorType(dtype, broadcastable)`` spelling is accepted: a tuple
-    of bools becomes ``1`` for True and ``None`` for False.
+    Theano's spelling ``TensorType(dtype, broadcastable)`` (also as the keyword
+    ``broadcastable=``) is accepted: a bool becomes ``1`` for True and ``None``
+    for False.
     """
 
     dtype: str
     shape: tuple[int | None, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "dtype", dtype_name(self.dtype))
-        shape = self.shape
+    def __init__(
+        self,
+        dtype: Any,
+        shape: Sequence[int | bool | None] = (),
+        broadcastable: Sequence[bool] | None = None,
+    ) -> None:
+        if broadcastable is not None:
+            if shape:
+                raise TypeError("TensorType: give shape or broadcastable, not both")
+            shape = tuple(bool(b) for b in broadcastable)
+        object.__setattr__(self, "dtype", dtype_name(dtype))
         # the rewrite engine builds thousands of types, nearly all already normalized
         if shape.__class__ is not tuple or any(
             s is not None and s.__class__ is not int for s in shape
@@ -86,6 +95,10 @@ class TensorType(Type):
 
     def shape_str(self) -> str:
         return shape_str(self.shape)
+
+    def copy_code(self, name: str) -> str:
+        """Generated code for a copy of the array named ``name`` (before an op overwrites it)."""
+        return f"{name}.copy()"
 
     def __str__(self) -> str:
         names = {0: "Scalar", 1: "Vector", 2: "Matrix"}

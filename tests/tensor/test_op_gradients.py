@@ -251,6 +251,20 @@ def _grad_clip() -> None:
     np.testing.assert_array_equal(g.eval({x: [1.0, 1.0, 1.0]}), [2.0, -1.0, 0.5])
 
 
+def _grad_scale() -> None:
+    x = T.dvector("x")
+    g = grad((gradient.grad_scale(x, 3.0) * x).sum(), x)
+    np.testing.assert_array_equal(g.eval({x: [1.0, 2.0]}), [4.0, 8.0])
+
+
+def _undefined_grad() -> None:
+    x, y = T.dvectors("x", "y")
+    cost = (gradient.undefined_grad(x) * y).sum()
+    np.testing.assert_array_equal(grad(cost, y).eval({x: [1.0, 2.0], y: [0.0, 0.0]}), [1.0, 2.0])
+    with pytest.raises(NullTypeGradError, match="undefined"):
+        grad(cost, x)
+
+
 def _fused_has_no_pullback() -> None:
     """Fusion runs after differentiation, so a fused node only needs a clear error."""
     x, y = T.dvector("x"), T.dvector("y")
@@ -530,6 +544,12 @@ CASES: dict[type, list] = {
             "integer",
         )
     ],
+    T.SpecifyShape: [
+        case(fd(lambda x: T.specify_shape(x, (3, None)) * x, A), "declared"),
+        case(static(lambda x: T.unbroadcast(x, 0) * _random(3, 1), _random(1, 4)), "unbroadcast"),
+    ],
+    gradient.GradScale: [case(_grad_scale, "scaled")],
+    gradient.UndefinedGrad: [case(_undefined_grad, "raises-when-needed")],
 }
 
 

@@ -401,6 +401,10 @@ CASES = {
             np.ravel_multi_index((IV, 1), (2, 3), mode="clip", order="F"),
         ),
     ],
+    "SpecifyShape": [
+        (T.specify_shape(x, (3, None)) * 2.0, X * 2.0),
+        (T.addbroadcast(T.unbroadcast(x[:1], 0), 0), X[:1]),
+    ],
 }
 
 

@@ -22,6 +22,7 @@ from symgraph.tensor.elemwise import Cast, Elemwise, add, exp, log, mul, neg, su
 from symgraph.tensor.reduction import Reduce
 from symgraph.tensor.shape import Alloc, DimShuffle, Join, Reshape, Shape, ShapeEntry, dimshuffle
 from symgraph.tensor.subtensor import Subtensor
+from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import constant
 
 canonicalize = RuleSet("canonicalize")
@@ -235,6 +236,23 @@ def static_shape(x):
     return Shape()(source) if source is not x else None
 
 
+# An op that states its output shapes (Theano's ``infer_shape``) need not run for its shape.
+def shape_from_infer_shape(x):
+    """``shape(op(a, b)) -> stack(op.infer_shape(node, [shape(a), shape(b)]))``."""
+    producer = x.owner
+    infer = getattr(producer.op, "infer_shape", None) if producer is not None else None
+    if infer is None:
+        return None
+    shapes = [
+        tuple(T.shape(v)[i] for i in range(v.ndim)) if isinstance(v.type, TensorType) else None
+        for v in producer.inputs
+    ]
+    sizes = infer(producer, shapes)[x.index]
+    if not sizes:
+        return constant(np.zeros(0, dtype="int64"))
+    return T.stack([T.cast(s, "int64") for s in sizes])
+
+
 def static_shape_entry(entry, x):
     """``shape(x)[i] -> constant`` when axis i of x has a static size."""
     if not entry.owner.op.is_shape_entry():
@@ -246,6 +264,7 @@ def static_shape_entry(entry, x):
 
 
 canonicalize.add(Shape()(x), static_shape, name="static_shape")
+canonicalize.add(Shape()(x), shape_from_infer_shape, name="shape_from_infer_shape")
 canonicalize.add(bind("entry", any_op(Subtensor)(Shape()(x))), static_shape_entry)
 canonicalize.add(
     bind("filled", any_op(Alloc)(x, Shape()(x))),

@@ -288,7 +288,9 @@ def test_streams_and_their_generators_pickle_and_continue():
     copy_srng, copy_u = loaded
     g = theano.function([], copy_u)
     np.testing.assert_array_equal(g(), f())
-    assert copy_u.rng.default_update is copy_u.update[1]
+    assert copy_u.update[1] is copy_u.owner.outputs[0]
+    advanced = copy_u.rng.default_update.owner  # the same draw (merged when compiled)
+    assert advanced.op == copy_u.owner.op and advanced.inputs[0] is copy_u.rng
     copy_srng.seed(20)
     srng.seed(20)
     np.testing.assert_array_equal(g(), f())
