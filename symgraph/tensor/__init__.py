@@ -153,6 +153,7 @@ from symgraph.tensor.extra_ops import (
     unravel_index,
 )
 from symgraph.tensor.constructors import CONSTRUCTORS, tensor
+from symgraph.lazy import lazy_names
 
 globals().update(CONSTRUCTORS)
 
@@ -162,4 +163,18 @@ sign = sgn
 where = switch
 divide = true_div
 
-from symgraph.gradient import grad  # noqa: E402 (last: gradient builds on the ops above)
+# Theano's names in T for later stages, which build on the ops above: served on first use
+# (importing them here would be an import loop).
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "grad": "symgraph.gradient",
+        "Lop": "symgraph.gradient",
+        "Rop": "symgraph.gradient",
+        "consider_constant": "symgraph.gradient",
+        "jacobian": "symgraph.jacobian",
+        "hessian": "symgraph.jacobian",
+        "numeric_grad": "symgraph.gradient_check",
+        "verify_grad": "symgraph.gradient_check",
+    },
+)
