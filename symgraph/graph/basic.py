@@ -11,12 +11,15 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from symgraph.graph.syntax import CALL, Form
+
+if TYPE_CHECKING:
+    from symgraph.graph.fgraph import Graph
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 _where_override: list[str] = []
@@ -173,10 +176,15 @@ class Op:
     ``view_map``
         output index -> positions of the inputs whose memory that output may
         share (Theano's name); an output not listed is a new array.
+    ``inner_graphs``, ``with_inner_graphs(graphs)``
+        the graphs an op runs inside it, by name (a scan's step, an ifelse's
+        branches), and the same op around other graphs: the rewrite engine
+        optimizes inner graphs through these, and the printers show them.
     """
 
     nout: ClassVar[int] = 1
     view_map: ClassVar[dict[int, tuple[int, ...]]] = {}
+    inner_graphs: ClassVar[Mapping[str, Graph]] = {}
     form: ClassVar[Form] = CALL
     print_form: ClassVar[Form] = CALL
 
@@ -219,6 +227,10 @@ class Op:
         raise NotImplementedError(f"the gradient of {self} is not implemented")
 
     pushforward = None
+
+    def with_inner_graphs(self, graphs: Mapping[str, Graph]) -> Op:
+        """This op holding ``graphs`` instead (same names, inputs and output types)."""
+        raise NotImplementedError(f"{self} holds no inner graphs")
 
     def pretty(self, *args: str) -> str:
         return f"{self}({', '.join(args)})"

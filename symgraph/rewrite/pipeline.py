@@ -7,7 +7,8 @@ inputs and raises ``RewriteCheckError`` naming the rule on a mismatch.
 
 A phase is a function ``(graph, firings, check) -> Graph``: an engine ``Pass``
 over some rule sets (each node is offered to them in the order listed), or a
-whole-graph pass such as fusion.
+whole-graph pass such as fusion. ``InnerGraphs`` rewrites the graphs that ops
+hold inside them (scan steps, ifelse branches) with the same phases.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from symgraph.graph.basic import Op
 from symgraph.graph.fgraph import Graph
+from symgraph.graph.traversal import rebuild
 from symgraph.rewrite.check import NumericCheck
 from symgraph.rewrite.engine import Firing, RewriteLog, rewrite
 from symgraph.rewrite.pattern import RuleSet
@@ -43,9 +46,34 @@ class Pass:
         return rewrite(graph, self.rulesets, firings, check)
 
 
+@dataclass(frozen=True)
+class InnerGraphs:
+    """Every inner graph (a scan's step, an ifelse's branches) rewritten by ``optimizer``.
+
+    Each op holding inner graphs is rebuilt around the rewritten ones
+    (``op.with_inner_graphs``); their firings join the same log and the same
+    DEBUG_MODE check, and graphs nested deeper are reached by the same phase.
+    """
+
+    optimizer: str
+
+    def __call__(self, graph: Graph, firings: list, check: Check) -> Graph:
+        ops: dict[Op, Op] = {}
+        for node in graph.apply_nodes:
+            op = node.op
+            if op.inner_graphs and op not in ops:
+                inner = {
+                    name: run_phases(g, self.optimizer, firings, check)
+                    for name, g in op.inner_graphs.items()
+                }
+                ops[op] = op.with_inner_graphs(inner)
+        return Graph(graph.inputs, rebuild(graph.outputs, {}, ops)) if ops else graph
+
+
 # Chains are flattened before the rules see them, and again after canonicalize: its rules
 # read and build sums and products as n-ary nodes, and may leave nested ones behind.
 FAST_RUN: tuple[Phase, ...] = (
+    InnerGraphs("fast_run"),
     flatten_chains,
     Pass("canonicalize", (stabilize, linalg, canonicalize, dead_code, constant_fold)),
     flatten_chains,
@@ -53,7 +81,7 @@ FAST_RUN: tuple[Phase, ...] = (
     scale_dot_operands,
     fuse_elementwise,
 )
-FAST_COMPILE: tuple[Phase, ...] = (Pass("merge", (constant_fold,)),)
+FAST_COMPILE: tuple[Phase, ...] = (InnerGraphs("fast_compile"), Pass("merge", (constant_fold,)))
 NONE: tuple[Phase, ...] = ()
 
 PHASES = {"fast_run": FAST_RUN, "fast_compile": FAST_COMPILE, "None": NONE}
@@ -82,7 +110,11 @@ def optimize(graph: Graph, optimizer: str, check: bool = False) -> tuple[Graph, 
     if optimizer not in PHASES:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {OPTIMIZERS}")
     firings = RewriteLog()
-    checker = NumericCheck() if check else None
+    return run_phases(graph, optimizer, firings, NumericCheck() if check else None), firings
+
+
+def run_phases(graph: Graph, optimizer: str, firings: list, check: Check) -> Graph:
+    """``graph`` after each phase of ``optimizer``, logging into ``firings``."""
     for phase in PHASES[optimizer]:
-        graph = phase(graph, firings, checker)
-    return graph, firings
+        graph = phase(graph, firings, check)
+    return graph
