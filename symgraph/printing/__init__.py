@@ -5,8 +5,7 @@
 ``compare`` (before and after optimization, side by side).
 """
 
-import importlib
-
+from symgraph.lazy import lazy_names
 from symgraph.printing.compare import compare
 from symgraph.printing.debugprint import debugprint
 from symgraph.printing.pprint import pprint
@@ -14,20 +13,16 @@ from symgraph.printing.pprint import pprint
 dprint = debugprint
 
 # networkx and SymPy load on first use of the printers that need them
-_DEFERRED = {
-    "pydotprint": "diagram",
-    "to_dot": "diagram",
-    "to_networkx": "diagram",
-    "latex": "sympy_form",
-    "to_sympy": "sympy_form",
-}
-
-
-def __getattr__(name: str):
-    if name in _DEFERRED:
-        return getattr(importlib.import_module(f"symgraph.printing.{_DEFERRED[name]}"), name)
-    raise AttributeError(f"module 'symgraph.printing' has no attribute {name!r}")
-
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "pydotprint": "symgraph.printing.diagram",
+        "to_dot": "symgraph.printing.diagram",
+        "to_networkx": "symgraph.printing.diagram",
+        "latex": "symgraph.printing.sympy_form",
+        "to_sympy": "symgraph.printing.sympy_form",
+    },
+)
 
 __all__ = [
     "compare",
