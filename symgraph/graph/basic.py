@@ -12,14 +12,11 @@ import functools
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from symgraph.graph.syntax import CALL, Form
-
-if TYPE_CHECKING:
-    from symgraph.graph.fgraph import Graph
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 _where_override: list[str] = []
@@ -184,7 +181,7 @@ class Op:
 
     nout: ClassVar[int] = 1
     view_map: ClassVar[dict[int, tuple[int, ...]]] = {}
-    inner_graphs: ClassVar[Mapping[str, Graph]] = {}
+    inner_graphs: ClassVar[Mapping[str, Any]] = {}  # name -> Graph (fgraph.py builds on this)
     form: ClassVar[Form] = CALL
     print_form: ClassVar[Form] = CALL
 
@@ -228,7 +225,7 @@ class Op:
 
     pushforward = None
 
-    def with_inner_graphs(self, graphs: Mapping[str, Graph]) -> Op:
+    def with_inner_graphs(self, graphs: Mapping[str, Any]) -> Op:
         """This op holding ``graphs`` instead (same names, inputs and output types)."""
         raise NotImplementedError(f"{self} holds no inner graphs")
 
