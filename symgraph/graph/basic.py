@@ -11,7 +11,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -173,6 +173,10 @@ class Op:
     ``view_map``
         output index -> positions of the inputs whose memory that output may
         share (Theano's name); an output not listed is a new array.
+    ``sympy_form(node, args, bound)``, ``sympy_matrix(node, forms)``
+        the node as SymPy mathematics (``tensor.sympy_elements``): its
+        elements from its inputs', and, for linear algebra, its matrix
+        expression; ``printing.to_sympy`` asks every node.
     ``inner_graphs``, ``with_inner_graphs(graphs)``
         the graphs an op runs inside it, by name (a scan's step, an ifelse's
         branches), and the same op around other graphs: the rewrite engine
@@ -224,6 +228,14 @@ class Op:
         raise NotImplementedError(f"the gradient of {self} is not implemented")
 
     pushforward = None
+
+    def sympy_form(self, node: Apply, args: Sequence[Any], bound: Callable[..., Any]) -> Any:
+        """The output's ``Elements`` from the inputs'; ``bound(index)`` gives a summation index."""
+        raise NotImplementedError("has no SymPy form")
+
+    def sympy_matrix(self, node: Apply, forms: Sequence[Any]) -> Any:
+        """The output as a SymPy matrix expression of the inputs', or None: not linear algebra."""
+        return None
 
     def with_inner_graphs(self, graphs: Mapping[str, Any]) -> Op:
         """This op holding ``graphs`` instead (same names, inputs and output types)."""
