@@ -7,14 +7,16 @@ import symgraph.tensor as T
 from symgraph import ifelse, printing, tensor
 from symgraph.compile import In, Mode, Out, SharedVariable, function, get_mode, shared
 from symgraph.config import config
-from symgraph.gradient import grad
+from symgraph.gradient import Lop, Rop, grad
 from symgraph.printing import dprint
 from symgraph.scan import foldl, foldr, map, reduce, scan
 
 __all__ = [
     "In",
+    "Lop",
     "Mode",
     "Out",
+    "Rop",
     "SharedVariable",
     "config",
     "dprint",
