@@ -249,7 +249,8 @@ def _backpropagate(
         if not any(wanted) or all(g is None for g in output_grads):
             continue
         output_grads = [
-            _float_zeros_like(o) if g is None else g for o, g in zip(node.outputs, output_grads)
+            _float_zeros_like(o) if g is None and isinstance(o.type, TensorType) else g
+            for o, g in zip(node.outputs, output_grads)
         ]
         for x, g, want in zip(node.inputs, _pullback(node, output_grads), wanted):
             if want and g is not None:

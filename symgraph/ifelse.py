@@ -57,7 +57,12 @@ class IfElse(Op):
         if len(values) != len(self.then.inputs):
             raise TypeError(f"ifelse: expected {len(self.then.inputs)} values, got {len(values)}")
         for outer, inner in zip(values, self.then.inputs):
-            if outer.type.dtype != inner.type.dtype or outer.type.ndim != inner.type.ndim:
+            if not isinstance(inner.type, TensorType):  # a generator a branch draws from
+                if outer.type != inner.type:
+                    raise TypeError(
+                        f"ifelse: {outer!r} has type {outer.type}, expected {inner.type}"
+                    )
+            elif outer.type.dtype != inner.type.dtype or outer.type.ndim != inner.type.ndim:
                 raise TypeError(f"ifelse: {outer!r} has type {outer.type}, expected {inner.type}")
         return tuple(
             branch_type(a, b, i)

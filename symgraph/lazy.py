@@ -74,7 +74,8 @@ class LazyFunctions:
 
 
 def lazy_names(module: str, table: Mapping[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` serving each name of ``table`` (name -> module defining it).
+    """A module ``__getattr__`` serving each name of ``table`` (name -> module defining it,
+    or the submodule of that name itself).
 
     The defining module is imported when the name is first used, and the name is
     then kept in ``module``, so later lookups are plain attribute reads. Lower
@@ -86,7 +87,8 @@ def lazy_names(module: str, table: Mapping[str, str]) -> Callable[[str], Any]:
         home = table.get(name)
         if home is None:
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(home), name)
+        found = importlib.import_module(home)
+        value = found if home == f"{module}.{name}" else getattr(found, name)
         setattr(sys.modules[module], name, value)
         return value
 

@@ -58,7 +58,7 @@ def members(op: object, nin: int) -> tuple[Member, ...] | None:
     """The member tree of an elementwise node's op (an Elemwise row is one member), with
     n-ary sums and products as chains of two-operand members; None for other ops."""
     if isinstance(op, Fused):
-        return binary_members(op.members)
+        return op.binary_members
     if isinstance(op, Elemwise) and nin <= MAX_OPERANDS:  # a longer sum is written line by line
         return binary_members(((op, tuple(range(nin))),))
     return None

@@ -134,6 +134,15 @@ class Apply:
         self.where = where if where is not None else user_where()
         self.outputs = tuple(t.variable_class(t, self, i) for i, t in enumerate(out_types))
 
+    def rebuilt(self, inputs: Sequence[Variable]) -> Apply:
+        """This node over ``inputs``, which stand for its own inputs with the same types
+        (as a rewrite's replacements do): its outputs keep their types, so nothing is
+        inferred again, and their names."""
+        node = Apply(self.op, inputs, [v.type for v in self.outputs], self.where)
+        for old, new in zip(self.outputs, node.outputs):
+            new.name = old.name
+        return node
+
     @property
     def out(self) -> Variable:
         """The single output of a one-output node."""
@@ -173,6 +182,10 @@ class Op:
     ``view_map``
         output index -> positions of the inputs whose memory that output may
         share (Theano's name); an output not listed is a new array.
+    ``destroy_map``
+        output index -> the input that output is, overwritten in place (Theano's
+        name): a draw advances its generator. The memory plan copies the input
+        first unless nothing reads it afterwards.
     ``sympy_form(node, args, bound)``, ``sympy_matrix(node, forms)``
         the node as SymPy mathematics (``tensor.sympy_elements``): its
         elements from its inputs', and, for linear algebra, its matrix
@@ -185,6 +198,7 @@ class Op:
 
     nout: ClassVar[int] = 1
     view_map: ClassVar[dict[int, tuple[int, ...]]] = {}
+    destroy_map: ClassVar[dict[int, tuple[int, ...]]] = {}
     inner_graphs: ClassVar[Mapping[str, Any]] = {}  # name -> Graph (fgraph.py builds on this)
     form: ClassVar[Form] = CALL
     print_form: ClassVar[Form] = CALL

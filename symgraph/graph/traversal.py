@@ -18,26 +18,28 @@ def toposort(outputs: Iterable[Variable], stop: Iterable[Variable] = ()) -> list
     The walk does not go above the variables in ``stop`` (for example a
     function's inputs).
     """
-    seen: set[int] = {id(v) for v in stop}
+    stopped = set(stop)
     order: list[Apply] = []
-    done: set[int] = set()
-    stack: list[tuple[Apply, bool]] = [
-        (v.owner, False)
-        for v in reversed(list(outputs))
-        if v.owner is not None and id(v) not in seen
+    done: set[Apply] = set()
+    # a node is pushed twice: first to expand its inputs, then (after them) to be emitted
+    stack: list = [
+        v.owner for v in reversed(list(outputs)) if v.owner is not None and v not in stopped
     ]
+    expanded: set[Apply] = set()
     while stack:
-        node, expanded = stack.pop()
-        if id(node) in done:
+        node = stack.pop()
+        if node in done:
             continue
-        if expanded:
-            done.add(id(node))
+        if node in expanded:
+            done.add(node)
             order.append(node)
             continue
-        stack.append((node, True))
+        expanded.add(node)
+        stack.append(node)
         for inp in reversed(node.inputs):
-            if inp.owner is not None and id(inp) not in seen and id(inp.owner) not in done:
-                stack.append((inp.owner, False))
+            owner = inp.owner
+            if owner is not None and owner not in done and inp not in stopped:
+                stack.append(owner)
     return order
 
 

@@ -18,9 +18,10 @@ Nothing is mutated: the result is a new ``Graph`` sharing the untouched nodes.
 from __future__ import annotations
 
 import os
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from symgraph.graph.basic import Apply, Constant, Variable, building_at
 from symgraph.graph.fgraph import Graph
@@ -42,6 +43,22 @@ class Firing:
 
     def __repr__(self) -> str:
         return f"<Firing {self}>"
+
+
+def short_where(where: str) -> str:
+    """``logreg.py:24`` for ``/home/me/logreg.py:24``."""
+    path, sep, line = where.rpartition(":")
+    return f"{os.path.basename(path)}:{line}" if sep and line.isdigit() else where
+
+
+def same_type(old: Variable, new: Variable) -> bool:
+    """True when ``new`` has exactly ``old``'s type.
+
+    Exact, not merely compatible: a replacement claiming a static size its
+    original leaves unknown (1 for None, say) changes how every reader
+    broadcasts, which is how wrong-shaped gradients once passed unnoticed.
+    """
+    return old.type == new.type
 
 
 class RewriteLog(list):
@@ -73,20 +90,32 @@ class RewriteLog(list):
         return f"<RewriteLog: {len(self)} firings>"
 
 
-def short_where(where: str) -> str:
-    """``logreg.py:24`` for ``/home/me/logreg.py:24``."""
-    path, sep, line = where.rpartition(":")
-    return f"{os.path.basename(path)}:{line}" if sep and line.isdigit() else where
+@dataclass
+class Session:
+    """What the phases of one ``optimize`` call share.
 
-
-def same_type(old: Variable, new: Variable) -> bool:
-    """True when ``new`` has exactly ``old``'s type.
-
-    Exact, not merely compatible: a replacement claiming a static size its
-    original leaves unknown (1 for None, say) changes how every reader
-    broadcasts, which is how wrong-shaped gradients once passed unnoticed.
+    ``firings`` logs every firing and ``check`` (DEBUG_MODE) sees each one;
+    ``strict`` makes a faulty rule an error rather than a skipped rewrite.
+    ``declined`` remembers the (rule, node) pairs whose rule declined: a node
+    never changes, so its rule declines it again in every later pass.
     """
-    return old.type == new.type
+
+    firings: list = field(default_factory=RewriteLog)
+    check: Callable[[Firing], None] | None = None
+    declined: set = field(default_factory=set)
+    #: a rule that fails or changes a type raises (True) or is skipped with a warning
+    strict: bool = True
+
+    def record(self, firing: Firing, checked: Firing | None = None) -> None:
+        """Log ``firing``; the check sees ``checked`` when given (the same change written
+        over the original graph's nodes), else ``firing``."""
+        self.firings.append(firing)
+        if self.check is not None:
+            self.check(checked or firing)
+
+
+class RewriteWarning(UserWarning):
+    """A rewrite rule failed or would have changed a type, and was skipped."""
 
 
 class RewriteLoopError(RuntimeError):
@@ -96,16 +125,10 @@ class RewriteLoopError(RuntimeError):
 class Rewriter:
     """One pass of ``rulesets`` over a graph; ``check(firing)`` sees every firing (DEBUG_MODE)."""
 
-    def __init__(
-        self,
-        rulesets: Sequence[RuleSet],
-        firings: list[Firing] | None = None,
-        check: Callable[[Firing], None] | None = None,
-        max_firings: int = 10_000,
-    ) -> None:
+    def __init__(self, rulesets: Sequence[RuleSet], session: Session, max_firings: int) -> None:
         self.rulesets = tuple(rulesets)
-        self.firings = firings if firings is not None else []
-        self.check = check
+        self.session = session
+        self.declined = session.declined
         self.max_firings = max_firings
         self.final: dict[Variable, Variable] = {}
         #: a variable whose node a rule replaced -> the replacement, until that is final
@@ -181,11 +204,8 @@ class Rewriter:
             return
         if all(a is b for a, b in zip(inputs, node.inputs)):
             new = node
-        else:
-            with building_at(node.where):
-                new = node.op.make_node(*inputs)
-            for old, out in zip(node.outputs, new.outputs):
-                out.name = old.name
+        else:  # replacements keep types exactly, so the node's own types still hold
+            new = node.rebuilt(inputs)
         self.table[key] = new
         replacement = self._apply_rules(new) if len(new.outputs) == 1 else None
         if replacement is None:
@@ -194,7 +214,7 @@ class Rewriter:
             return
         out = node.outputs[0]
         self.pending[out] = replacement
-        self.made_by[new.outputs[0]] = self.firings[-1].rule
+        self.made_by[new.outputs[0]] = self.session.firings[-1].rule
         if new is not node:
             self.twins[out] = new.outputs[0]
 
@@ -214,27 +234,40 @@ class Rewriter:
 
     def _apply_rules(self, node: Apply) -> Variable | None:
         out = node.outputs[0]
+        declined = self.declined
         with building_at(node.where):
             for rule in self._rules_for(node.op):
+                if (rule, node) in declined:
+                    continue
                 try:
                     replacement = rule.apply(node)
                 except TypeError as err:
-                    raise TypeError(f"rule {rule} failed at {node.where}: {err}") from err
+                    replacement = self._faulty(rule, node, f"failed: {err}", err)
+                if replacement is not None and replacement is not out:
+                    if not isinstance(replacement, Variable) or not same_type(out, replacement):
+                        got = getattr(replacement, "type", type(replacement))
+                        replacement = self._faulty(
+                            rule,
+                            node,
+                            f"replaced {brief(out)} of type {out.type} by "
+                            f"{brief(replacement)} of type {got}",
+                        )
                 if replacement is None or replacement is out:
+                    declined.add((rule, node))
                     continue
                 self._record(rule, node, out, replacement)
                 return replacement
         return None
 
+    def _faulty(self, rule: Rule, node: Apply, what: str, cause: Exception | None = None) -> None:
+        """A rule that failed or changed a type: an error in DEBUG_MODE; otherwise a warning,
+        and the rule declines (a bug in one rule must not stop the user's program)."""
+        message = f"rule {rule} {what}, at {node.where}"
+        if self.session.strict:
+            raise TypeError(message) from cause
+        warnings.warn(f"{message}; the rewrite is skipped", RewriteWarning, stacklevel=2)
+
     def _record(self, rule: Rule, node: Apply, out: Variable, replacement: Variable) -> None:
-        if not isinstance(replacement, Variable) or not same_type(out, replacement):
-            got = replacement.type if isinstance(replacement, Variable) else type(replacement)
-            raise TypeError(
-                f"rule {rule} replaced {brief(out)} of type {out.type} by {brief(replacement)} "
-                f"of type {got}, at {node.where}"
-            )
-        firing = Firing(rule, node.where, out, replacement)
-        self.firings.append(firing)
         self.counts[rule] += 1
         self.fired += 1
         if self.fired > self.max_firings:
@@ -243,8 +276,7 @@ class Rewriter:
                 f"rule {worst} keeps firing ({times} times; last at {node.where}); its "
                 f"replacement must not match again"
             )
-        if self.check is not None:
-            self.check(firing)
+        self.session.record(Firing(rule, node.where, out, replacement))
 
 
 def rewrite(
@@ -252,7 +284,11 @@ def rewrite(
     rulesets: Sequence[RuleSet],
     firings: list[Firing] | None = None,
     check: Callable[[Firing], None] | None = None,
+    session: Session | None = None,
 ) -> Graph:
-    """``graph`` after one rewriting pass of ``rulesets`` (an empty list: merging only)."""
+    """``graph`` after one rewriting pass of ``rulesets`` (an empty list: merging only);
+    firings go to ``firings`` and ``check``, or to the ``session`` of a pipeline."""
+    if session is None:
+        session = Session(RewriteLog() if firings is None else firings, check)
     cap = 1000 + 50 * len(graph.apply_nodes)
-    return Rewriter(rulesets, firings, check, cap).rewrite(graph)
+    return Rewriter(rulesets, session, cap).rewrite(graph)

@@ -5,10 +5,12 @@ Graph (same inputs, outputs of the same types) and the log of rule firings;
 ``check=True`` (DEBUG_MODE) evaluates every firing's before and after on random
 inputs and raises ``RewriteCheckError`` naming the rule on a mismatch.
 
-A phase is a function ``(graph, firings, check) -> Graph``: an engine ``Pass``
-over some rule sets (each node is offered to them in the order listed), or a
-whole-graph pass such as fusion. ``InnerGraphs`` rewrites the graphs that ops
-hold inside them (scan steps, ifelse branches) with the same phases.
+A phase is a function ``(graph, session) -> Graph``: an engine ``Pass`` over
+some rule sets (each node is offered to them in the order listed), or a
+whole-graph pass such as fusion. The ``Session`` carries the firing log, the
+DEBUG check and what the rules declined, from phase to phase. ``InnerGraphs``
+rewrites the graphs that ops hold inside them (scan steps, ifelse branches)
+with the same phases, in the same session.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from symgraph.graph.basic import Op
 from symgraph.graph.fgraph import Graph
 from symgraph.graph.traversal import rebuild
 from symgraph.rewrite.check import NumericCheck
-from symgraph.rewrite.engine import Firing, RewriteLog, rewrite
+from symgraph.rewrite.engine import RewriteLog, Session, rewrite
 from symgraph.rewrite.pattern import RuleSet
 from symgraph.rewrite.rules.canonicalize import canonicalize
 from symgraph.rewrite.rules.constant_fold import constant_fold
@@ -31,8 +33,7 @@ from symgraph.rewrite.rules.linalg import linalg
 from symgraph.rewrite.rules.specialize import scale_dot_operands, specialize
 from symgraph.rewrite.rules.stabilize import stabilize
 
-Check = Callable[[Firing], None] | None
-Phase = Callable[[Graph, list, Check], Graph]
+Phase = Callable[[Graph, Session], Graph]
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ class Pass:
     name: str
     rulesets: tuple[RuleSet, ...]
 
-    def __call__(self, graph: Graph, firings: list, check: Check) -> Graph:
-        return rewrite(graph, self.rulesets, firings, check)
+    def __call__(self, graph: Graph, session: Session) -> Graph:
+        return rewrite(graph, self.rulesets, session=session)
 
 
 @dataclass(frozen=True)
@@ -51,19 +52,19 @@ class InnerGraphs:
     """Every inner graph (a scan's step, an ifelse's branches) rewritten by ``optimizer``.
 
     Each op holding inner graphs is rebuilt around the rewritten ones
-    (``op.with_inner_graphs``); their firings join the same log and the same
-    DEBUG_MODE check, and graphs nested deeper are reached by the same phase.
+    (``op.with_inner_graphs``); they are rewritten in the same session (one firing
+    log, one DEBUG_MODE check), and graphs nested deeper are reached by the same phase.
     """
 
     optimizer: str
 
-    def __call__(self, graph: Graph, firings: list, check: Check) -> Graph:
+    def __call__(self, graph: Graph, session: Session) -> Graph:
         ops: dict[Op, Op] = {}
         for node in graph.apply_nodes:
             op = node.op
             if op.inner_graphs and op not in ops:
                 inner = {
-                    name: run_phases(g, self.optimizer, firings, check)
+                    name: run_phases(g, self.optimizer, session)
                     for name, g in op.inner_graphs.items()
                 }
                 ops[op] = op.with_inner_graphs(inner)
@@ -75,9 +76,8 @@ class InnerGraphs:
 FAST_RUN: tuple[Phase, ...] = (
     InnerGraphs("fast_run"),
     flatten_chains,
-    Pass("canonicalize", (stabilize, linalg, canonicalize, dead_code, constant_fold)),
+    Pass("canonicalize", (stabilize, linalg, canonicalize, dead_code, constant_fold, specialize)),
     flatten_chains,
-    Pass("specialize", (specialize, canonicalize, constant_fold)),
     scale_dot_operands,
     fuse_elementwise,
 )
@@ -109,12 +109,12 @@ def optimize(graph: Graph, optimizer: str, check: bool = False) -> tuple[Graph, 
     """
     if optimizer not in PHASES:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {OPTIMIZERS}")
-    firings = RewriteLog()
-    return run_phases(graph, optimizer, firings, NumericCheck() if check else None), firings
+    session = Session(RewriteLog(), NumericCheck() if check else None, strict=check)
+    return run_phases(graph, optimizer, session), session.firings
 
 
-def run_phases(graph: Graph, optimizer: str, firings: list, check: Check) -> Graph:
-    """``graph`` after each phase of ``optimizer``, logging into ``firings``."""
+def run_phases(graph: Graph, optimizer: str, session: Session) -> Graph:
+    """``graph`` after each phase of ``optimizer``, in ``session``."""
     for phase in PHASES[optimizer]:
-        graph = phase(graph, firings, check)
+        graph = phase(graph, session)
     return graph

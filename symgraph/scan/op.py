@@ -84,11 +84,24 @@ class Scan(Op):
         return replace(self, step=graphs["step"])
 
     @property
+    def destroy_map(self) -> dict[int, tuple[int, ...]]:
+        """A generator state (not a tensor) is advanced in place by the step's draws."""
+        first = self.has_n_steps + len(self.seq_taps)
+        return {k: (first + k,) for k in self._generator_states()}
+
+    def _generator_states(self) -> list[int]:
+        return [
+            k for k in range(len(self.state_taps)) if not isinstance(self.state_type(k), TensorType)
+        ]
+
+    @property
     def view_map(self) -> dict[int, tuple[int, ...]]:
-        """A final state may be its initial value, or an invariant the step returns."""
+        """A final state may be its initial value, or an invariant the step returns; a
+        generator state is its initial generator, advanced."""
         n_invariants = len(self.step.inputs) - self.n_varying
         n_inputs = self.has_n_steps + len(self.seq_taps) + len(self.state_taps) + n_invariants
-        return dict.fromkeys(range(len(self.step.outputs)), tuple(range(n_inputs)))
+        views = dict.fromkeys(range(len(self.step.outputs)), tuple(range(n_inputs)))
+        return views | self.destroy_map
 
     def split_inputs(self, inputs: Sequence[Any]) -> tuple[Any, list, list, list]:
         """``(n_steps or None, sequences, initial values, invariants)`` of a node's inputs."""
@@ -232,12 +245,18 @@ class Scan(Op):
             reads += [
                 f"{out}[{_plus(t, history_length(taps) + k)}]" if stored else out for k in taps
             ]
-        loop, results = inline(body, reads + hoisted, f"{outs[0]}_")
+        position = self.n_seq_args  # the step may advance its generator states in place
+        owned = []
+        for k, taps in enumerate(self.state_taps):
+            if k in self._generator_states():
+                owned.append(position)
+            position += len(taps)
+        loop, results = inline(body, reads + hoisted, f"{outs[0]}_", owned)
         carried_outs, carried_results = [], []
         for out, taps, stored, result in zip(outs, self.state_taps, self.stored, results):
             if stored:
                 loop.append(f"{out}[{_plus(t, history_length(taps))}] = {result}")
-            else:
+            elif out != result:  # a generator the step advanced in place is already there
                 carried_outs.append(out)
                 carried_results.append(result)
         for out, type_, result in zip(outs[n_states:], nit_types, results[n_states:]):
@@ -293,7 +312,7 @@ class Scan(Op):
     def _start_text(self, k: int, out: str, init: str, steps: str) -> list[str]:
         """The history buffer of state ``k`` holding its initial entries (or just the value)."""
         if not self.stored[k]:
-            return [f"{out} = {init}"]
+            return [] if out == init else [f"{out} = {init}"]
         taps = self.state_taps[k]
         length = history_length(taps)
         dtype = self.state_type(k).dtype
@@ -313,6 +332,8 @@ class Scan(Op):
 
 def _check_type(op: Op, what: str, outer: Variable, inner: TensorType, extra_dims: int) -> None:
     """An outer value must match its inner placeholder's dtype and number of dimensions."""
+    if not isinstance(inner, TensorType) and outer.type == inner:
+        return
     if not isinstance(outer.type, TensorType):
         raise TypeError(f"{op}: {what} must be a tensor, got {outer.type}")
     if outer.dtype != inner.dtype or outer.ndim != inner.ndim + extra_dims:

@@ -153,6 +153,7 @@ from symgraph.tensor.extra_ops import (
     unravel_index,
 )
 from symgraph.tensor.constructors import CONSTRUCTORS, tensor
+from symgraph.tensor import random, raw_random
 from symgraph.lazy import lazy_names
 
 globals().update(CONSTRUCTORS)
@@ -176,5 +177,6 @@ __getattr__ = lazy_names(
         "hessian": "symgraph.jacobian",
         "numeric_grad": "symgraph.gradient_check",
         "verify_grad": "symgraph.gradient_check",
+        "shared_randomstreams": "symgraph.tensor.shared_randomstreams",
     },
 )

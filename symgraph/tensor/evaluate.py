@@ -13,6 +13,7 @@ import numpy as np
 
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.traversal import toposort
+from symgraph.tensor.type import TensorType
 
 
 class MissingInputError(TypeError):
@@ -65,7 +66,7 @@ def _values(outputs: Sequence[Variable], givens: Mapping[Variable, Any]) -> dict
         if len(node.outputs) == 1:
             results = (results,)
         for v, r in zip(node.outputs, results):
-            values[v] = np.asarray(r)
+            values[v] = np.asarray(r) if isinstance(v.type, TensorType) else r
     for v in outputs:
         if v not in values:
             values[v] = _root_value(v)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -101,6 +102,12 @@ class Fused(TensorOp):
 
     def pretty(self, *args: str) -> str:
         return self._text(args, pretty=True)
+
+    @cached_property
+    def binary_members(self) -> tuple[tuple[Op, tuple], ...]:
+        """The members with n-ary sums and products as two-operand steps (see
+        ``binary_members``), computed once per op."""
+        return binary_members(self.members)
 
     @property
     def form(self) -> Form:

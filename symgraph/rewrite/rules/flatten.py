@@ -16,7 +16,7 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Variable, building_at
 from symgraph.graph.fgraph import Graph
-from symgraph.rewrite.engine import Firing
+from symgraph.rewrite.engine import Firing, Session
 from symgraph.rewrite.pattern import Rule
 from symgraph.rewrite.rules.algebra import canonical
 from symgraph.rewrite.rules.forms import (
@@ -28,28 +28,42 @@ from symgraph.rewrite.rules.forms import (
 )
 from symgraph.tensor.elemwise import add, mul, neg, sub, true_div
 
+#: the kind of chain each op makes; a negation joins its reader's
+KINDS = {add: Sum, sub: Sum, mul: Product, true_div: Product, neg: None}
 
-def _kinds(graph: Graph, uses: Counter) -> dict[Apply, type]:
-    """The kind of chain (Sum or Product) each add/sub/mul/true_div/neg node belongs to.
 
-    A negation belongs to its reader's chain when that reader is a chain node
-    (``a * -b`` is a product), else it starts a sum of its own (``-(a + b)``).
+def _interior(graph: Graph) -> tuple[set[Apply], dict[Apply, type]]:
+    """The chain nodes read only by the next node of the same chain (same kind and dtype),
+    and the kind of chain each chain node belongs to.
+
+    A chain is a sum (add, sub, neg) or a product (mul, true_div, neg). A negation
+    belongs to its reader's chain when that reader is a chain node (``a * -b`` is a
+    product), else it starts a sum of its own (``-(a + b)``).
     """
-    kinds: dict[Apply, type] = {}
+    uses: Counter[Variable] = Counter(v for node in graph.apply_nodes for v in node.inputs)
+    uses.update(graph.outputs)
     reader: dict[Variable, Apply] = {}
     for node in graph.apply_nodes:
         for v in node.inputs:
             reader[v] = node
+    kinds: dict[Apply, type] = {}
+    interior: set[Apply] = set()
     for node in reversed(graph.apply_nodes):
-        if node.op in (add, sub):
-            kinds[node] = Sum
-        elif node.op in (mul, true_div):
-            kinds[node] = Product
-        elif node.op is neg:
-            out = node.outputs[0]
-            outer = reader.get(out) if uses[out] == 1 else None
-            kinds[node] = kinds.get(outer, Sum) if outer is not None else Sum
-    return kinds
+        op = node.op
+        if op not in KINDS:
+            continue
+        out = node.outputs[0]
+        outer = reader.get(out) if uses[out] == 1 else None
+        kind = kinds.get(outer) if outer is not None else None
+        kinds[node] = KINDS[op] or kind or Sum
+        if (
+            kind is kinds[node]
+            and outer.outputs[0].dtype == out.dtype
+            and op in _ops(kind, out.dtype)
+            and outer.op in _ops(kind, out.dtype)
+        ):
+            interior.add(node)
+    return interior, kinds
 
 
 def _ops(kind: type, dtype: str) -> tuple:
@@ -89,52 +103,28 @@ def _read(root: Apply, kind: type, interior, memo) -> Sum | Product:
     return form
 
 
-def flatten_chains(graph: Graph, firings: list | None = None, check=None) -> Graph:
+def flatten_chains(graph: Graph, session: Session | None = None) -> Graph:
     """``graph`` with every sum and product chain as its n-ary canonical form.
 
     A chain node joins its reader's chain when the reader is the only one, reads it
-    as the same kind of chain, and has the same dtype; the others are roots.
+    as the same kind of chain, and has the same dtype; the others are roots. A root
+    without such nodes below is one node, which canonicalize's rules see whole.
     """
-    uses: Counter[Variable] = Counter(v for node in graph.apply_nodes for v in node.inputs)
-    uses.update(graph.outputs)
-    kinds = _kinds(graph, uses)
-    reader = {v: node for node in graph.apply_nodes for v in node.inputs}
-    interior = set()
-    for node, kind in kinds.items():
-        out = node.outputs[0]
-        outer = reader.get(out)
-        if (
-            uses[out] == 1
-            and outer is not None
-            and kinds.get(outer) is kind
-            and outer.outputs[0].dtype == out.dtype
-            and node.op in _ops(kind, out.dtype)
-            and outer.op in _ops(kind, out.dtype)
-        ):
-            interior.add(node)
-    memo: dict[Variable, Variable] = {v: v for v in graph.inputs}
+    interior, kinds = _interior(graph)
+    memo: dict[Variable, Variable] = {}
     for node in graph.apply_nodes:
-        inputs = [memo.get(v, v) for v in node.inputs]
+        if any(v in memo for v in node.inputs):
+            inputs = [memo.get(v, v) for v in node.inputs]
+            memo.update(zip(node.outputs, node.rebuilt(inputs).outputs))
+        if node in interior or not any(v.owner in interior for v in node.inputs):
+            continue
+        out = node.outputs[0]
         with building_at(node.where):
-            if any(a is not b for a, b in zip(inputs, node.inputs)):
-                new = node.op.make_node(*inputs)
-                for old, out in zip(node.outputs, new.outputs):
-                    out.name = old.name
-                    memo[old] = out
-            kind = kinds.get(node)
-            out = node.outputs[0]
-            if kind is None or node in interior or node.op not in _ops(kind, out.dtype):
-                continue
-            if not any(v.owner in interior for v in node.inputs):
-                continue  # a single node: canonicalize's rules see it whole
-            replacement = canonical(_read(node, kind, interior, memo), memo.get(out, out))
+            replacement = canonical(_read(node, kinds[node], interior, memo), memo.get(out, out))
         if replacement is None:
             continue
-        firing = Firing(FLATTEN, node.where, out, replacement)
-        if check is not None:
-            check(firing)
-        if firings is not None:
-            firings.append(firing)
+        if session is not None:
+            session.record(Firing(FLATTEN, node.where, out, replacement))
         memo[out] = replacement
     return Graph(graph.inputs, [memo.get(v, v) for v in graph.outputs])
 

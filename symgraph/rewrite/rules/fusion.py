@@ -15,7 +15,7 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Constant, Variable, building_at
 from symgraph.graph.fgraph import Graph
-from symgraph.rewrite.engine import Firing
+from symgraph.rewrite.engine import Firing, Session
 from symgraph.rewrite.pattern import Rule
 from symgraph.tensor.elemwise import MAX_OPERANDS, Elemwise
 from symgraph.tensor.fused import Fused
@@ -120,10 +120,10 @@ def _groups(graph: Graph) -> dict[Apply, Apply]:
     return {node: root for node, root in group.items() if members[root] > 1}
 
 
-def fuse_elementwise(graph: Graph, firings: list | None = None, check=None) -> Graph:
+def fuse_elementwise(graph: Graph, session: Session | None = None) -> Graph:
     """``graph`` with each maximal group of singly-read elementwise nodes as one ``Fused``.
 
-    Each fused node is logged in ``firings``; ``check(firing)`` sees it (DEBUG_MODE).
+    Each fused node is logged in the ``session`` (and checked in DEBUG_MODE).
     """
     group = _groups(graph)
     memo: dict[Variable, Variable] = {}
@@ -136,20 +136,19 @@ def fuse_elementwise(graph: Graph, firings: list | None = None, check=None) -> G
             op = Fused(tuple(members), len(inputs))
             with building_at(node.where):
                 fused = op(*(memo.get(v, v) for v in inputs))
-                if check is not None:
-                    check(Firing(FUSION, node.where, node.outputs[0], op(*inputs)))
+                checked = op(*inputs) if session is not None and session.check else None
             fused.name = node.outputs[0].name
             memo[node.outputs[0]] = fused
-            if firings is not None:
-                firings.append(Firing(FUSION, node.where, node.outputs[0], fused))
+            if session is not None:
+                firing = Firing(FUSION, node.where, node.outputs[0], fused)
+                session.record(
+                    firing,
+                    None if checked is None else Firing(FUSION, node.where, firing.before, checked),
+                )
             continue
         inputs = [memo.get(v, v) for v in node.inputs]
         if any(a is not b for a, b in zip(inputs, node.inputs)):
-            with building_at(node.where):
-                new = node.op.make_node(*inputs)
-            for old, replacement in zip(node.outputs, new.outputs):
-                replacement.name = old.name
-                memo[old] = replacement
+            memo.update(zip(node.outputs, node.rebuilt(inputs).outputs))
     return Graph(graph.inputs, [memo.get(v, v) for v in graph.outputs])
 
 
