@@ -19,7 +19,7 @@ from symgraph.compile import (
 from symgraph.config import config
 from symgraph.gof import Apply, Constant, Op, Type, Variable
 from symgraph.gof.graph import clone_replace as clone
-from symgraph.gradient import grad
+from symgraph.gradient import Lop, Rop, grad
 from symgraph.printing import dprint, pp
 from symgraph.scan import foldl, foldr, map, reduce, scan
 from symgraph.tensor import dot
@@ -28,10 +28,12 @@ __all__ = [
     "Apply",
     "Constant",
     "In",
+    "Lop",
     "Mode",
     "Op",
     "OpFromGraph",
     "Out",
+    "Rop",
     "SharedVariable",
     "Type",
     "Variable",

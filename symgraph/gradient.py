@@ -1,4 +1,4 @@
-"""Symbolic differentiation by graph construction: grad, jacobian, hessian, Lop and Rop.
+"""Symbolic differentiation by graph construction: grad, Lop and Rop.
 
 Every op states its derivative as a ``pullback`` that returns new graph
 variables, so a gradient is an ordinary graph: it prints, rewrites, compiles
@@ -34,15 +34,27 @@ from symgraph.config import config
 from symgraph.graph.basic import Apply, Type, Variable, building_at
 from symgraph.graph.null_type import NullType, grad_not_implemented, grad_undefined
 from symgraph.graph.traversal import rebuild, toposort
+from symgraph.lazy import lazy_names
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
+
+# Theano's names in this module for what later parts build on grad: the Jacobian and Hessian
+# need scan, the numeric checks need grad itself; importing them here would be an import loop.
+_LATER = {
+    "jacobian": "symgraph.jacobian",
+    "hessian": "symgraph.jacobian",
+    "GradientError": "symgraph.gradient_check",
+    "numeric_grad": "symgraph.gradient_check",
+    "verify_grad": "symgraph.gradient_check",
+}
+__getattr__ = lazy_names(__name__, _LATER)
+
 
 __all__ = [
     "DisconnectedInputError",
     "DisconnectedType",
     "GradScale",
-    "GradientError",
     "Lop",
     "NullType",
     "NullTypeGradError",
@@ -57,13 +69,10 @@ __all__ = [
     "grad_not_implemented",
     "grad_scale",
     "grad_undefined",
-    "hessian",
-    "jacobian",
-    "numeric_grad",
     "subgraph_grad",
     "undefined_grad",
-    "verify_grad",
     "zero_grad",
+    *_LATER,
 ]
 
 
@@ -244,7 +253,7 @@ def _float_zeros_like(v: Variable) -> Variable:
     return T.zeros_like(v, dtype=v.dtype if _differentiable(v) else config.floatX)
 
 
-def _as_variable_list(x: Any, what: str) -> tuple[list[Variable], bool]:
+def as_variable_list(x: Any, what: str) -> tuple[list[Variable], bool]:
     """``x`` as a list of variables, and whether the caller passed a list or tuple."""
     is_list = isinstance(x, (list, tuple))
     items = list(x) if is_list else [x]
@@ -401,7 +410,7 @@ def grad(
     >>> T.grad((2 * x * x).sum(), x).eval({x: [1.0, 2.0]})
     array([4., 8.])
     """
-    wrt_list, is_list = _as_variable_list(wrt, "grad")
+    wrt_list, is_list = as_variable_list(wrt, "grad")
     _check_choice("disconnected_inputs", disconnected_inputs, ("raise", "warn", "ignore"))
     _check_choice("return_disconnected", return_disconnected, ("zero", "None", "Disconnected"))
     seeds: dict[Variable, Variable] = {}
@@ -477,7 +486,7 @@ def Lop(
     ``f`` and ``eval_points`` are a variable and an array-like of its shape, or
     lists of them; the result has the structure of ``wrt``.
     """
-    outputs, _ = _as_variable_list(f, "Lop")
+    outputs, _ = as_variable_list(f, "Lop")
     points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
     if len(points) != len(outputs):
         raise TypeError(f"Lop: {len(outputs)} outputs but {len(points)} eval_points")
@@ -532,8 +541,8 @@ def Rop(
     Each node's tangent comes from its op's ``pushforward`` when it has one,
     else from two pullbacks. The result has the structure of ``f``.
     """
-    outputs, outputs_is_list = _as_variable_list(f, "Rop")
-    inputs, _ = _as_variable_list(wrt, "Rop")
+    outputs, outputs_is_list = as_variable_list(f, "Rop")
+    inputs, _ = as_variable_list(wrt, "Rop")
     points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
     if len(points) != len(inputs):
         raise TypeError(f"Rop: {len(inputs)} inputs but {len(points)} eval_points")
@@ -558,58 +567,3 @@ def Rop(
             _disconnected(message, disconnected_outputs)
     result = [tangents[out] if out in tangents else _float_zeros_like(out) for out in outputs]
     return result if outputs_is_list else result[0]
-
-
-# -- Jacobian and Hessian ----------------------------------------------------------------------
-
-
-def jacobian(
-    expression: Variable,
-    wrt: Variable | Sequence[Variable],
-    consider_constant: Sequence[Variable] | None = None,
-    disconnected_inputs: str = "raise",
-) -> Variable | list[Variable]:
-    """The Jacobian of a vector ``expression``: shape ``expression.shape + wrt.shape``.
-
-    As in Theano, a ``scan`` over the elements of ``expression`` takes one
-    gradient per element, so the length may be symbolic and the graph stays
-    the size of one gradient. A scalar expression gives its gradient.
-    """
-    from symgraph.scan import scan  # scan differentiates with this module
-
-    expression = as_tensor_variable(expression)
-    wrt_list, is_list = _as_variable_list(wrt, "jacobian")
-    if expression.ndim == 0:
-        return grad(expression, wrt, consider_constant, disconnected_inputs)
-    if expression.ndim != 1:
-        raise TypeError(
-            f"jacobian: expression must be a vector, got {expression.type}; flatten it first"
-        )
-
-    def row(i: Variable) -> list[Variable]:
-        return grad(expression[i], wrt_list, consider_constant, disconnected_inputs)
-
-    rows, _ = scan(row, sequences=T.arange(expression.shape[0]))
-    rows = rows if isinstance(rows, list) else [rows]
-    return rows if is_list else rows[0]
-
-
-def hessian(
-    cost: Variable,
-    wrt: Variable | Sequence[Variable],
-    consider_constant: Sequence[Variable] | None = None,
-    disconnected_inputs: str = "raise",
-) -> Variable | list[Variable]:
-    """The Hessian of a scalar ``cost`` with respect to a vector, or to each vector of a list."""
-    wrt_list, is_list = _as_variable_list(wrt, "hessian")
-    result = []
-    for w in wrt_list:
-        if w.ndim != 1:
-            raise TypeError(f"hessian: wrt must be vectors, got {w!r} of type {w.type}")
-        gradient = grad(cost, w, consider_constant, disconnected_inputs)
-        result.append(jacobian(gradient, w, consider_constant, disconnected_inputs))
-    return result if is_list else result[0]
-
-
-# The numeric checks are part of this module's API; imported last, as they build on grad.
-from symgraph.gradient_check import GradientError, numeric_grad, verify_grad  # noqa: E402

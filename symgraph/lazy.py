@@ -1,4 +1,5 @@
-"""Functions of heavy optional modules (SymPy, SciPy), imported on first call.
+"""Functions of heavy optional modules (SymPy, SciPy), imported on first call; names of
+later stages served by a lower module (``T.grad``), imported on first use.
 
 ``import symgraph`` stays fast: SymPy is needed only to print or check with
 SymPy, SciPy only when a graph uses erf or gamma.
@@ -7,7 +8,8 @@ SymPy, SciPy only when a graph uses erf or gamma.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -69,3 +71,25 @@ class LazyFunctions:
         function = LazyFunction(self._module, name, self._install)
         setattr(self, name, function)  # the next lookup finds it without __getattr__
         return function
+
+
+def lazy_names(module: str, table: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` serving each name of ``table`` (name -> module defining it,
+    or the submodule of that name itself).
+
+    The defining module is imported when the name is first used, and the name is
+    then kept in ``module``, so later lookups are plain attribute reads. Lower
+    layers serve Theano's flat names of later stages this way (``T.grad``):
+    importing those stages would be an import loop.
+    """
+
+    def __getattr__(name: str) -> Any:
+        home = table.get(name)
+        if home is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        found = importlib.import_module(home)
+        value = found if home == f"{module}.{name}" else getattr(found, name)
+        setattr(sys.modules[module], name, value)
+        return value
+
+    return __getattr__

@@ -193,7 +193,7 @@ def _refusal(node: Apply, lazy: set[Variable], masked: Mapping[Variable, Apply])
     op = node.op
     if getattr(op, "forward_identity", False):
         return None
-    if getattr(op, "inner_graphs", None) is not None:
+    if op.inner_graphs:
         return (
             "its inner graph runs in Python on the driver, which would compute dask values "
             "one at a time; use T.switch instead of ifelse, or compile it with mode='FAST_RUN'"

@@ -27,11 +27,11 @@ from symgraph.compile.memory import plan_memory
 from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.profile import Profile
 from symgraph.compile.shared import SharedVariable, default_updates
-from symgraph.config import config
 from symgraph.gradient import gradient_wrt
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.fgraph import Graph
 from symgraph.graph.traversal import ancestors, rebuild
+from symgraph.tensor.evaluate import MissingInputError
 from symgraph.tensor.shape import shape
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import as_tensor_variable
@@ -39,10 +39,6 @@ from symgraph.tensor.variable import as_tensor_variable
 
 class UnusedInputError(TypeError):
     """An input of ``function`` that no output or update depends on."""
-
-
-class MissingInputError(TypeError):
-    """A variable the outputs need that is neither an input, a constant nor shared."""
 
 
 def function(
@@ -576,32 +572,3 @@ def _check_optimized(before: Graph, after: Graph) -> None:
             raise RuntimeError(
                 f"the optimizer changed the type of {old!r}: {old.type} -> {new.type}"
             )
-
-
-#: compiled functions of ``Variable.eval``, most recently used last
-_eval_cache: OrderedDict[tuple, tuple[Variable, tuple, Function]] = OrderedDict()
-EVAL_CACHE_SIZE = 128
-
-
-def eval_variable(var: Variable, inputs_to_values: Mapping[Variable, Any]) -> Any:
-    """``var.eval(inputs_to_values)``: compiled once per (variable, inputs), then cached.
-
-    A key may be any variable, shared ones included (they are substituted for
-    this evaluation only). The cache holds its entries strongly, so their ids
-    stay unique, and forgets the least recently used beyond ``EVAL_CACHE_SIZE``.
-    """
-    keys = tuple(inputs_to_values)
-    cache_key = (id(var), tuple(map(id, keys)), config.optimizer)
-    entry = _eval_cache.get(cache_key)
-    if entry is None:
-        substitutes = {k: k.type(k.name) for k in keys if isinstance(k, SharedVariable)}
-        inputs = [substitutes.get(k, k) for k in keys]
-        compiled = function(
-            inputs, var, givens=list(substitutes.items()), on_unused_input="ignore", name="eval"
-        )
-        entry = _eval_cache[cache_key] = (var, keys, compiled)
-        if len(_eval_cache) > EVAL_CACHE_SIZE:
-            _eval_cache.popitem(last=False)
-    else:
-        _eval_cache.move_to_end(cache_key)
-    return entry[2](*inputs_to_values.values())

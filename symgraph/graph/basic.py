@@ -12,7 +12,7 @@ import copyreg
 import functools
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -240,6 +240,14 @@ class Op:
         output index -> the input that output is, overwritten in place (Theano's
         name): a draw advances its generator. The memory plan copies the input
         first unless nothing reads it afterwards.
+    ``sympy_form(node, args, bound)``, ``sympy_matrix(node, forms)``
+        the node as SymPy mathematics (``tensor.sympy_elements``): its
+        elements from its inputs', and, for linear algebra, its matrix
+        expression; ``printing.to_sympy`` asks every node.
+    ``inner_graphs``, ``with_inner_graphs(graphs)``
+        the graphs an op runs inside it, by name (a scan's step, an ifelse's
+        branches), and the same op around other graphs: the rewrite engine
+        optimizes inner graphs through these, and the printers show them.
     """
 
     nout: ClassVar[int] = 1
@@ -247,6 +255,7 @@ class Op:
     default_output: ClassVar[int | None] = None
     view_map: ClassVar[dict[int, tuple[int, ...]]] = {}
     destroy_map: ClassVar[dict[int, tuple[int, ...]]] = {}
+    inner_graphs: ClassVar[Mapping[str, Any]] = {}  # name -> Graph (fgraph.py builds on this)
     form: ClassVar[Form] = CALL
     print_form: ClassVar[Form] = CALL
 
@@ -302,6 +311,18 @@ class Op:
         raise NotImplementedError(f"the gradient of {self} is not implemented")
 
     pushforward = None
+
+    def sympy_form(self, node: Apply, args: Sequence[Any], bound: Callable[..., Any]) -> Any:
+        """The output's ``Elements`` from the inputs'; ``bound(index)`` gives a summation index."""
+        raise NotImplementedError("has no SymPy form")
+
+    def sympy_matrix(self, node: Apply, forms: Sequence[Any]) -> Any:
+        """The output as a SymPy matrix expression of the inputs', or None: not linear algebra."""
+        return None
+
+    def with_inner_graphs(self, graphs: Mapping[str, Any]) -> Op:
+        """This op holding ``graphs`` instead (same names, inputs and output types)."""
+        raise NotImplementedError(f"{self} holds no inner graphs")
 
     def pretty(self, *args: str) -> str:
         return f"{self}({', '.join(args)})"

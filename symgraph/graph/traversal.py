@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from symgraph.graph.basic import Apply, Variable, building_at
+from symgraph.graph.basic import Apply, Op, Variable, building_at
 
 
 def toposort(outputs: Iterable[Variable], stop: Iterable[Variable] = ()) -> list[Apply]:
@@ -111,19 +111,25 @@ def clients(nodes: Sequence[Apply]) -> dict[Variable, list[tuple[Apply, int]]]:
     return result
 
 
-def rebuild(outputs: Sequence[Variable], replace: Mapping[Variable, Variable]) -> list[Variable]:
+def rebuild(
+    outputs: Sequence[Variable],
+    replace: Mapping[Variable, Variable],
+    ops: Mapping[Op, Op] | None = None,
+) -> list[Variable]:
     """``outputs`` with each key of ``replace`` substituted, re-applying every affected op.
 
-    Nodes that depend on no replaced variable are shared, not copied. New nodes
-    keep the ``file:line`` of the node they stand for.
+    ``ops`` maps an op to the op its nodes are rebuilt with. Nodes that depend on
+    no replaced variable or op are shared, not copied. New nodes keep the
+    ``file:line`` of the node they stand for.
     """
     memo: dict[Variable, Variable] = dict(replace)
     for node in toposort(outputs, stop=replace):
         new_inputs = [memo.get(v, v) for v in node.inputs]
-        if all(a is b for a, b in zip(new_inputs, node.inputs)):
+        op = node.op if ops is None else ops.get(node.op, node.op)
+        if op is node.op and all(a is b for a, b in zip(new_inputs, node.inputs)):
             continue
         with building_at(node.where):
-            new_node = node.op.make_node(*new_inputs)
+            new_node = op.make_node(*new_inputs)
         for old, new in zip(node.outputs, new_node.outputs):
             new.name = old.name
             memo[old] = new

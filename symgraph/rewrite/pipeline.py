@@ -8,7 +8,9 @@ inputs and raises ``RewriteCheckError`` naming the rule on a mismatch.
 A phase is a function ``(graph, session) -> Graph``: an engine ``Pass`` over
 some rule sets (each node is offered to them in the order listed), or a
 whole-graph pass such as fusion. The ``Session`` carries the firing log, the
-DEBUG check and what the rules declined, from phase to phase.
+DEBUG check and what the rules declined, from phase to phase. ``InnerGraphs``
+rewrites the graphs that ops hold inside them (scan steps, ifelse branches)
+with the same phases, in the same session.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from symgraph.graph.basic import Op
 from symgraph.graph.fgraph import Graph
+from symgraph.graph.traversal import rebuild
 from symgraph.rewrite.check import NumericCheck
 from symgraph.rewrite.engine import RewriteLog, Session, rewrite
 from symgraph.rewrite.pattern import RuleSet
@@ -44,10 +48,35 @@ class Pass:
         return rewrite(graph, self.rulesets, session=session)
 
 
-# Graphs asked to be inlined are, first. Chains are flattened before the rules see them, and
-# again after: the rules read and build sums and products as n-ary nodes, and may leave
-# nested ones behind.
+@dataclass(frozen=True)
+class InnerGraphs:
+    """Every inner graph (a scan's step, an ifelse's branches) rewritten by ``optimizer``.
+
+    Each op holding inner graphs is rebuilt around the rewritten ones
+    (``op.with_inner_graphs``); they are rewritten in the same session (one firing
+    log, one DEBUG_MODE check), and graphs nested deeper are reached by the same phase.
+    """
+
+    optimizer: str
+
+    def __call__(self, graph: Graph, session: Session) -> Graph:
+        ops: dict[Op, Op] = {}
+        for node in graph.apply_nodes:
+            op = node.op
+            if op.inner_graphs and op not in ops:
+                inner = {
+                    name: run_phases(g, self.optimizer, session)
+                    for name, g in op.inner_graphs.items()
+                }
+                ops[op] = op.with_inner_graphs(inner)
+        return Graph(graph.inputs, rebuild(graph.outputs, {}, ops)) if ops else graph
+
+
+# Inner graphs are rewritten, and graphs asked to be inlined are, first. Chains are flattened
+# before the rules see them, and again after: the rules read and build sums and products as
+# n-ary nodes, and may leave nested ones behind.
 FAST_RUN: tuple[Phase, ...] = (
+    InnerGraphs("fast_run"),
     inline_graphs,
     flatten_chains,
     Pass("canonicalize", (stabilize, linalg, canonicalize, dead_code, constant_fold, specialize)),
@@ -55,7 +84,11 @@ FAST_RUN: tuple[Phase, ...] = (
     scale_dot_operands,
     fuse_elementwise,
 )
-FAST_COMPILE: tuple[Phase, ...] = (inline_graphs, Pass("merge", (constant_fold,)))
+FAST_COMPILE: tuple[Phase, ...] = (
+    InnerGraphs("fast_compile"),
+    inline_graphs,
+    Pass("merge", (constant_fold,)),
+)
 NONE: tuple[Phase, ...] = ()
 
 PHASES = {"fast_run": FAST_RUN, "fast_compile": FAST_COMPILE, "None": NONE}
@@ -84,6 +117,11 @@ def optimize(graph: Graph, optimizer: str, check: bool = False) -> tuple[Graph, 
     if optimizer not in PHASES:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {OPTIMIZERS}")
     session = Session(RewriteLog(), NumericCheck() if check else None, strict=check)
+    return run_phases(graph, optimizer, session), session.firings
+
+
+def run_phases(graph: Graph, optimizer: str, session: Session) -> Graph:
+    """``graph`` after each phase of ``optimizer``, in ``session``."""
     for phase in PHASES[optimizer]:
         graph = phase(graph, session)
-    return graph, session.firings
+    return graph

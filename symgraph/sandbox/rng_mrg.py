@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.compile.streams import StreamsBase
 from symgraph.graph.basic import Variable
 from symgraph.tensor.random.op import draw
-from symgraph.tensor.random.utils import StreamsBase
 from symgraph.tensor.variable import as_tensor_variable
 
 __all__ = ["MRG_RandomStreams"]

@@ -15,17 +15,16 @@ stored), then one per output that is not fed back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from symgraph.compile.codegen import inline
-from symgraph.config import config
 from symgraph.graph.basic import Op, Variable
 from symgraph.graph.fgraph import Graph
-from symgraph.rewrite.pipeline import optimize
 from symgraph.scan.inner import loop_invariant_split
 from symgraph.tensor.evaluate import evaluate_all
 from symgraph.tensor.type import TensorType
@@ -62,7 +61,6 @@ class Scan(Op):
     has_n_steps: bool
     truncate_gradient: int = -1
     name: str = "scan"
-    _compiled: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     # -- layout --------------------------------------------------------------------------------
     @property
@@ -80,8 +78,10 @@ class Scan(Op):
 
     @property
     def inner_graphs(self) -> dict[str, Graph]:
-        """The named inner graphs, for printing."""
         return {"step": self.step}
+
+    def with_inner_graphs(self, graphs: Mapping[str, Graph]) -> Scan:
+        return replace(self, step=graphs["step"])
 
     @property
     def destroy_map(self) -> dict[int, tuple[int, ...]]:
@@ -213,20 +213,17 @@ class Scan(Op):
         return scan_pullback(self, inputs, outputs, output_grads)
 
     # -- generated code ------------------------------------------------------------------------
-    def compiled_step(self) -> tuple[Graph, Graph]:
-        """The optimized step, split into work before the loop and the loop body (cached)."""
-        key = config.optimizer
-        if key not in self._compiled:
-            optimized, _ = optimize(self.step, key)
-            self._compiled[key] = loop_invariant_split(optimized, self.n_varying)
-        return self._compiled[key]
+    @cached_property
+    def loop_split(self) -> tuple[Graph, Graph]:
+        """The step (rewritten already, in a compiled graph) as work before the loop, and the body."""
+        return loop_invariant_split(self.step, self.n_varying)
 
     def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str]:
         """Preallocated histories, the loop-invariant work, then a ``for`` loop over the body."""
         # codegen never hands out a name ending in "_t" unnumbered, so "<first output>_t" is free
         t = f"{outs[0]}_t"
         n_steps, seqs, inits, invariants = self.split_inputs(names)
-        before, body = self.compiled_step()
+        before, body = self.loop_split
         steps = self._steps_text(n_steps, seqs)
         lines = self._checks(steps, seqs, inits)
         for k, (out, init) in enumerate(zip(outs, inits)):

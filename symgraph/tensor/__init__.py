@@ -154,6 +154,7 @@ from symgraph.tensor.extra_ops import (
 )
 from symgraph.tensor.constructors import CONSTRUCTORS, tensor
 from symgraph.tensor import random, raw_random
+from symgraph.lazy import lazy_names
 
 globals().update(CONSTRUCTORS)
 
@@ -173,24 +174,19 @@ from symgraph.tensor.broadcast import (  # noqa: E402
 from symgraph.tensor.basic_functions import *  # noqa: E402, F403 (Theano's smaller functions)
 from symgraph.tensor.basic_functions import _tensor_py_operators  # noqa: E402
 
-# last: gradient builds on the ops above; Theano's tensor module offers these names too
-from symgraph.gradient import (  # noqa: E402
-    Lop,
-    Rop,
-    consider_constant,
-    grad,
-    hessian,
-    jacobian,
-    numeric_grad,
-    verify_grad,
+# Theano's names in T for later stages, which build on the ops above: served on first use
+# (importing them here would be an import loop).
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "grad": "symgraph.gradient",
+        "Lop": "symgraph.gradient",
+        "Rop": "symgraph.gradient",
+        "consider_constant": "symgraph.gradient",
+        "jacobian": "symgraph.jacobian",
+        "hessian": "symgraph.jacobian",
+        "numeric_grad": "symgraph.gradient_check",
+        "verify_grad": "symgraph.gradient_check",
+        "shared_randomstreams": "symgraph.tensor.shared_randomstreams",
+    },
 )
-
-
-def __getattr__(name: str):
-    """``T.shared_randomstreams``, as in Theano: it makes shared variables, so it is
-    imported when first asked for (the compile layer builds on this package)."""
-    if name == "shared_randomstreams":
-        import symgraph.tensor.shared_randomstreams as module
-
-        return module
-    raise AttributeError(f"module 'symgraph.tensor' has no attribute {name!r}")

@@ -140,6 +140,32 @@ class Elemwise(TensorOp):
     def __reduce__(self) -> str:
         return self.name
 
+    def sympy_form(self, node, args, bound):
+        """The row's SymPy function of the operands' elements, broadcast by index."""
+        from symgraph.tensor.sympy_elements import Elements, align, broadcast
+
+        fn = self.sympy
+        if fn is None:
+            raise NotImplementedError("has no SymPy counterpart")
+        return Elements(
+            broadcast(args),
+            lambda index: fn(*(a.at(align(a.sizes, index)) for a in args)),
+            any(a.explicit for a in args),
+        )
+
+    def sympy_matrix(self, node, forms):
+        """Matrix algebra where the row means it: negation, sums and differences of
+        same-shape matrices, scaling by scalars."""
+        from symgraph.tensor.sympy_elements import is_matrix, same_shape
+
+        matrices = [is_matrix(f) for f in forms]
+        if self.name in ("neg", "add", "sub") and all(matrices) and same_shape(*node.inputs):
+            return self.sympy(*forms)
+        scaled = self.name == "mul" and sum(matrices) == 1
+        if scaled or self.name == "true_div" and matrices == [True, False]:
+            return self.sympy(*forms)
+        return None
+
 
 def nest_operand(form: Form, i: int, text: str) -> str:
     """A name or literal as operand ``i`` of ``form``: negative literals need parentheses."""
@@ -515,6 +541,10 @@ class Cast(TensorOp):
 
     def pretty(self, x: str) -> str:
         return f"cast<{self.dtype}>({x})"
+
+    def sympy_form(self, node, args, bound):
+        """Mathematics has no dtypes: a cast is its operand."""
+        return args[0]
 
 
 def cast(x: Any, dtype: str) -> Variable:

@@ -111,6 +111,46 @@ class Reduce(TensorOp):
     def __str__(self) -> str:
         return f"{self.kind}{{axes={self.axes}{', keepdims' if self.keepdims else ''}}}"
 
+    def sympy_form(self, node, args, bound):
+        """A ``Sum`` or ``Product`` over bound indices; a short or explicit operand, or a max or
+        min, written out term by term."""
+        import itertools
+
+        import sympy
+
+        from symgraph.tensor.sympy_elements import ONE, ZERO, Elements
+
+        (x,) = args
+        kept = [a for a in range(len(x.sizes)) if a not in self.axes]
+        reduced = [x.sizes[a] for a in self.axes]
+        bounded = {"sum": sympy.Sum, "prod": sympy.Product}
+        expanders = {"sum": sympy.Add, "prod": sympy.Mul, "max": sympy.Max, "min": sympy.Min}
+        expand = x.explicit or self.kind not in bounded
+        if expand and not builtins.all(s.is_Integer for s in reduced):
+            raise NotImplementedError("over an axis of unknown size has no SymPy form")
+
+        def at(index):
+            outer = [index[a] for a in kept] if self.keepdims else list(index)
+
+            def full(inner):
+                slots = dict(zip(kept, outer)) | dict(zip(self.axes, inner))
+                return tuple(slots[a] for a in range(len(x.sizes)))
+
+            if expand:
+                ranges = itertools.product(*(range(int(s)) for s in reduced))
+                terms = [x.at(full(tuple(map(sympy.Integer, r)))) for r in ranges]
+                return expanders[self.kind](*terms)
+            limits = []
+            for size in reduced:
+                limits.append((bound(tuple(outer), tuple(b[0] for b in limits)), ZERO, size - 1))
+            return bounded[self.kind](x.at(full(tuple(b[0] for b in limits))), *limits)
+
+        if self.keepdims:
+            sizes = tuple(ONE if a in self.axes else s for a, s in enumerate(x.sizes))
+        else:
+            sizes = tuple(x.sizes[a] for a in kept)
+        return Elements(sizes, at, x.explicit)
+
 
 def _prod_derivative(x: Variable, axes: tuple[int, ...]) -> Variable:
     """d prod / d x: the product of the other elements, exact where x holds zeros.

@@ -90,6 +90,15 @@ class Shape(TensorOp):
     def pretty(self, x: str) -> str:
         return f"{x}.shape"
 
+    def sympy_form(self, node, args, bound):
+        """The sizes of the operand, as an explicit list."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import Elements, choose
+
+        sizes = args[0].sizes
+        return Elements((sympy.Integer(len(sizes)),), lambda index: choose(index[0], sizes), True)
+
 
 @dataclass(frozen=True)
 class ShapeEntry(TensorOp):
@@ -199,6 +208,31 @@ class DimShuffle(TensorOp):
     def __str__(self) -> str:
         return f"DimShuffle{{{','.join(map(str, self.order))}}}"
 
+    def sympy_form(self, node, args, bound):
+        """A permutation of the index; a new axis reads position 0."""
+        from symgraph.tensor.sympy_elements import ONE, ZERO, Elements
+
+        (x,) = args
+
+        def at(index):
+            inner = [ZERO] * len(x.sizes)
+            for position, d in enumerate(self.order):
+                if d != "x":
+                    inner[d] = index[position]
+            return x.at(tuple(inner))
+
+        return Elements(tuple(ONE if d == "x" else x.sizes[d] for d in self.order), at, x.explicit)
+
+    def sympy_matrix(self, node, forms):
+        """A transpose, or a vector kept as the column it already is."""
+        from symgraph.tensor.sympy_elements import is_matrix
+
+        if not is_matrix(forms[0]):
+            return None
+        if self.order in ((1, 0), ("x", 0)):
+            return forms[0].T
+        return forms[0] if self.order == (0, "x") else None
+
 
 def _index_text(entries: Sequence) -> str:
     """``[:, None]``-style text for an index of slices, ints and None; trailing ``:`` dropped."""
@@ -300,6 +334,16 @@ class Alloc(TensorOp):
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self(tangents[0], inputs[1])]
 
+    def sympy_form(self, node, args, bound):
+        """The value, broadcast to the sizes the shape operand lists."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import Elements, align
+
+        value, shape = args
+        sizes = tuple(shape.at((sympy.Integer(a),)) for a in range(node.outputs[0].ndim))
+        return Elements(sizes, lambda index: value.at(align(value.sizes, index)), value.explicit)
+
 
 @dataclass(frozen=True)
 class Join(TensorOp):
@@ -356,6 +400,24 @@ class Join(TensorOp):
 
     def pushforward(self, inputs, outputs, tangents):
         return [self(*(zeros_like(x) if t is None else t for x, t in zip(inputs, tangents)))]
+
+    def sympy_form(self, node, args, bound):
+        """A stack: the new axis chooses among the operands (a concatenate has no form)."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import Elements, align, broadcast, choose
+
+        if not self.new_axis:
+            raise NotImplementedError("(concatenate) has no SymPy form")
+        axis = self.axis
+        sizes = broadcast(args)
+        sizes = sizes[:axis] + (sympy.Integer(len(args)),) + sizes[axis:]
+
+        def at(index):
+            rest = index[:axis] + index[axis + 1 :]
+            return choose(index[axis], [a.at(align(a.sizes, rest)) for a in args])
+
+        return Elements(sizes, at, True)
 
 
 @dataclass(frozen=True)
