@@ -43,7 +43,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from symgraph.compile.inplace import Chains, MemberTree, can_hold_result
+from symgraph.compile.inplace import Chains, MemberTree, can_hold_result, members
 from symgraph.graph.basic import Apply, Variable
 
 
@@ -105,7 +105,11 @@ def plan_memory(
     a node may overwrite, their state saved first. With ``inplace=False`` only
     the copies and the overwrites nodes cannot avoid are planned.
     """
-    trees = {node: MemberTree(node) for node in schedule} if inplace else {}
+    trees = (
+        {node: MemberTree(node) for node in schedule if members(node.op, len(node.inputs))}
+        if inplace
+        else {}
+    )
     moved = _shared_inplace(schedule, outputs, borrowed, updates, trees) if inplace else {}
     order = [n for n in schedule if n not in moved] + list(moved)
     plan = Plan(order, shared_inplace=moved)
@@ -115,8 +119,8 @@ def plan_memory(
     savable = frozenset(saved_in)
     for index, node in enumerate(order):
         chains = None
-        if inplace and trees[node].members:
-            tree = trees[node]
+        tree = trees.get(node)
+        if tree is not None:
             free = [i for i in tree.candidates() if tracker.is_dead(node, i, index)]
             if node in moved:
                 target = node.inputs.index(moved[node])
