@@ -138,7 +138,7 @@ def shared(
     >>> import numpy as np
     >>> w = shared(np.zeros(3), name="w")
     >>> w.type, w.get_value()
-    (TensorType(dtype='float64', shape=(None,)), array([0., 0., 0.]))
+    (TensorType(float64, vector), array([0., 0., 0.]))
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared() takes a value, not the symbolic variable {value!r}")

@@ -24,7 +24,11 @@ PREFIX_DTYPES = {
 }
 
 
-@dataclass(frozen=True, init=False)
+#: Theano's names of the common static shapes, for printing types
+KINDS = {(): "scalar", (None,): "vector", (None, None): "matrix", (1, None): "row", (None, 1): "col"}
+
+
+@dataclass(frozen=True, init=False, repr=False)
 class TensorType(Type):
     """An n-d array type. A shape entry is an int (known size) or None; 1 broadcasts.
 
@@ -99,6 +103,13 @@ class TensorType(Type):
     def copy_code(self, name: str) -> str:
         """Generated code for a copy of the array named ``name`` (before an op overwrites it)."""
         return f"{name}.copy()"
+
+    def __repr__(self) -> str:
+        """Theano's spelling: ``TensorType(float64, matrix)``, ``TensorType(float32, row)``."""
+        kind = KINDS.get(self.shape) or (
+            f"{self.ndim}D" if all(s is None for s in self.shape) else f"shape={self.shape_str()}"
+        )
+        return f"TensorType({self.dtype}, {kind})"
 
     def __str__(self) -> str:
         names = {0: "Scalar", 1: "Vector", 2: "Matrix"}
