@@ -213,6 +213,45 @@ class Function:
         self._fn = self._generated.fn
         self.compile_time = build_time + time.perf_counter() - start
 
+    def copy(
+        self,
+        share_memory: bool = False,
+        swap: Mapping[SharedVariable, SharedVariable] | None = None,
+        delete_updates: bool = False,
+        name: str | None = None,
+        profile: bool | None = None,
+    ) -> Function:
+        """A new function computing the same graph, as Theano's ``Function.copy``.
+
+        ``swap`` maps shared variables to others of the same type, which the copy
+        reads and updates instead; ``delete_updates`` drops the updates.
+        ``share_memory`` is accepted for Theano programs: generated code keeps no
+        storage between calls but the shared variables', which the copy shares
+        unless swapped.
+        """
+        swap = dict(swap or {})
+        for old, new in swap.items():
+            if not isinstance(new, SharedVariable) or not _fits(new.type, old.type):
+                raise TypeError(f"copy(swap=...): {new!r} cannot stand for {old!r} ({old.type})")
+        updates = [] if delete_updates else self.updates
+        n_out = len(self.outputs)
+        targets = [*self.graph.outputs[:n_out], *(value for _, value in updates)]
+        graph = Graph(self.graph.inputs, rebuild(targets, swap) if swap else targets)
+        name = name or self.name
+        return Function(
+            self.inputs,
+            self.outputs,
+            self._single,
+            [swap.get(var, var) for var, _ in updates],
+            graph,
+            self.rewrites,
+            self.mode,
+            name,
+            self._allow_downcast,
+            Profile(name) if profile else None,
+            0.0,
+        )
+
     def _generate(self, inplace: bool) -> Generated:
         graph, n_out = self.graph, len(self.outputs)
         outputs = list(graph.outputs[:n_out])
