@@ -221,12 +221,15 @@ def realize(plan, out: Variable, donors: Sequence[Variable] = ()) -> Variable | 
 
     A plan whose broadcast shape falls short of the output's (rules removed the
     terms that gave it) fills the shape of one of the ``donors``, the removed
-    variables; with no donor of that shape the rewrite is declined (None).
+    variables; with no donor of that shape the rewrite is declined (None), as it is
+    when the plan's static shape is more precise than the output's.
     """
     if same(plan, out):
         return None
     if covers(plan_shapes(plan), out.type.shape):
-        return cast(build(plan, out.dtype), out.dtype)
+        built = cast(build(plan, out.dtype), out.dtype)
+        # factors in a new order can know a size the original left open: that type differs
+        return built if built.type == out.type else None
     for donor in donors:
         if covers([donor.type.shape], out.type.shape):
             return Alloc(out.dtype)(build(plan, out.dtype), Shape()(donor))
