@@ -24,7 +24,15 @@ from symgraph.gradient import NullTypeGradError, grad, verify_grad
 from symgraph.graph.traversal import toposort
 from symgraph.tensor.elemwise import ELEMWISE_OPS, Elemwise
 from symgraph.tensor.fused import Fused
+from symgraph.tensor.nnet.abstract_conv import (
+    Conv2d,
+    Conv2dGradInputs,
+    Conv2dGradWeights,
+    conv2d_grad_wrt_inputs,
+    conv2d_grad_wrt_weights,
+)
 from symgraph.tensor.shape import ShapeEntry
+from symgraph.tensor.signal import pool
 from symgraph.tensor.variable import TensorOp
 
 TOLERANCE = {"abs_tol": 1e-7, "rel_tol": 1e-7}
@@ -280,6 +288,14 @@ BATCH = _random(2, 3, 4)
 POSITIVE = _random(2, 3, low=0.5, high=1.5)
 
 
+IMAGE = _random(1, 2, 5, 4)
+FILTER = _random(2, 2, 3, 2, seed=1)
+OUT_GRAD = _random(1, 2, 2, 3, seed=2)
+MAXIMA = IMAGE[..., :4, :4].reshape(1, 2, 2, 2, 2, 2).max(axis=(3, 5))
+POOLED = _random(1, 2, 2, 2, seed=3)
+POOLED_ALL = _random(1, 2, 3, 2, seed=4)  # ignore_border=False: the last row is a partial window
+
+
 def case(check: Callable[[], None], name: str):
     return pytest.param(check, id=name)
 
@@ -404,6 +420,76 @@ CASES: dict[type, list] = {
     gradient.ConsiderConstant: [case(_identity_op("consider_constant"), "constant")],
     gradient.GradClip: [case(_grad_clip, "clip")],
     Fused: [case(_fused_has_no_pullback, "clear-error")],
+    Conv2d: [
+        case(fd(lambda x, w: T.nnet.conv2d(x, w), IMAGE, FILTER), "valid"),
+        case(
+            fd(
+                lambda x, w: T.nnet.conv2d(x, w, border_mode="half", subsample=(2, 1)),
+                IMAGE,
+                FILTER,
+            ),
+            "half-strided",
+        ),
+        case(
+            static(
+                lambda x, w: T.nnet.conv2d(x, w, border_mode="full", filter_flip=False),
+                IMAGE,
+                FILTER,
+            ),
+            "static",
+        ),
+    ],
+    Conv2dGradInputs: [
+        case(
+            fd(
+                lambda w, g: conv2d_grad_wrt_inputs(g, w, (1, 2, 5, 4), subsample=(2, 1)),
+                FILTER,
+                OUT_GRAD,
+            ),
+            "strided",
+        )
+    ],
+    Conv2dGradWeights: [
+        case(
+            fd(
+                lambda x, g: conv2d_grad_wrt_weights(x, g, (2, 2, 3, 2), subsample=(2, 1)),
+                IMAGE,
+                OUT_GRAD,
+            ),
+            "strided",
+        )
+    ],
+    pool.Pool: [
+        case(fd(lambda x: pool.pool_2d(x, (2, 2), True, mode=mode), IMAGE), mode)
+        for mode in pool.MODES
+    ],
+    pool.MaxPoolGrad: [
+        case(
+            fd(
+                lambda g: pool.MaxPoolGrad((2, 2), (2, 2), ignore_border=True)(IMAGE, MAXIMA, g),
+                POOLED,
+            ),
+            "gz",
+        )
+    ],
+    pool.AveragePoolGrad: [
+        case(
+            fd(lambda g: pool.AveragePoolGrad((2, 2), (2, 2), mode=mode)(IMAGE, g), POOLED_ALL),
+            mode,
+        )
+        for mode in pool.MODES[1:]
+    ],
+    pool.DownsampleFactorMaxGradGrad: [
+        case(
+            fd(
+                lambda g: pool.DownsampleFactorMaxGradGrad((2, 2), (2, 2), ignore_border=True)(
+                    IMAGE, MAXIMA, g
+                ),
+                IMAGE,
+            ),
+            "ggx",
+        )
+    ],
 }
 
 
