@@ -21,6 +21,7 @@ from symgraph.rewrite.engine import Firing, rewrite
 from symgraph.rewrite.pattern import RuleSet
 from symgraph.rewrite.rules.canonicalize import canonicalize
 from symgraph.rewrite.rules.constant_fold import constant_fold
+from symgraph.rewrite.rules.convolution import convolution
 from symgraph.rewrite.rules.dead_code import dead_code
 from symgraph.rewrite.rules.fusion import fuse_elementwise
 from symgraph.rewrite.rules.specialize import scale_dot_operands, specialize
@@ -45,7 +46,7 @@ class Pass:
 # ``1 / (1 + exp(-z))`` is a sigmoid before any product that reads it is flattened.
 FAST_RUN: tuple[Phase, ...] = (
     Pass("canonicalize", (stabilize, canonicalize, dead_code, constant_fold)),
-    Pass("specialize", (specialize, canonicalize, constant_fold)),
+    Pass("specialize", (specialize, convolution, canonicalize, constant_fold)),
     scale_dot_operands,
     fuse_elementwise,
 )

@@ -113,6 +113,7 @@ from symgraph.tensor.shape import (
     zeros_like,
 )
 from symgraph.tensor.creation import ARange, Diag, Eye, arange, diag, eye
+from symgraph.tensor.specify_shape import SpecifyShape, specify_shape
 from symgraph.tensor.dot import Dot, Tensordot, batched_dot, dot, matmul, outer, tensordot
 from symgraph.tensor import subtensor
 from symgraph.tensor.subtensor import IncSubtensor, Subtensor, inc_subtensor, set_subtensor, take

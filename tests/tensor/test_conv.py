@@ -132,7 +132,7 @@ def test_the_gradient_of_a_convolution_is_convolutions():
     # one BLAS product each, over strided views of the arrays
     convolutions = [n for n in f.graph.apply_nodes if isinstance(n.op, abstract_conv.ConvSettings)]
     assert len(convolutions) == 3
-    assert f.source.count("np.tensordot(") == 3
+    assert f.source.count("np.tensordot(") + f.source.count(" @ ") == 3
     assert "sliding_window_view" in f.source
 
 
@@ -169,7 +169,7 @@ def test_given_shapes_are_checked_against_static_shapes_and_at_run_time():
     f = theano.function([x], y)
     np.testing.assert_allclose(f(X), reference_conv2d(X, W))
     w.set_value(rng.normal(size=(4, 3, 2, 2)))  # breaks the promise made by filter_shape
-    with pytest.raises(ValueError, match="filter_shape"):
+    with pytest.raises(ValueError, match="not the specified"):
         f(X)
 
 

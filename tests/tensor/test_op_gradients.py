@@ -28,6 +28,7 @@ from symgraph.tensor.nnet.abstract_conv import (
     Conv2d,
     Conv2dGradInputs,
     Conv2dGradWeights,
+    Im2Col,
     conv2d_grad_wrt_inputs,
     conv2d_grad_wrt_weights,
 )
@@ -265,6 +266,13 @@ def _fused_has_no_pullback() -> None:
         grad(fused.sum(), x)
 
 
+def _im2col_has_no_pullback() -> None:
+    """The convolution rewrites make Im2Col after differentiation: it needs only a clear error."""
+    x = T.dtensor4("x")
+    with pytest.raises(NullTypeGradError, match="Im2Col"):
+        grad(Im2Col(kshp=(None, None, 2, 2))(x).sum(), x)
+
+
 def _check_static(fun: Callable, *points: np.ndarray) -> None:
     """Like ``fd``, with every input's shape static, so ops take their static-shape paths."""
     inputs = [T.TensorType("float64", p.shape)(f"x{i}") for i, p in enumerate(points)]
@@ -490,6 +498,8 @@ CASES: dict[type, list] = {
             "ggx",
         )
     ],
+    Im2Col: [case(_im2col_has_no_pullback, "clear-error")],
+    T.SpecifyShape: [case(fd(lambda x: T.specify_shape(x, (3, None)), A), "partial")],
 }
 
 

@@ -17,6 +17,7 @@ from symgraph.graph.traversal import graph_inputs, toposort
 from symgraph.tensor import special_functions
 from symgraph.tensor.elemwise import ELEMWISE_OPS
 from symgraph.tensor.fused import Fused
+from symgraph.tensor.nnet.abstract_conv import Im2Col
 from symgraph.tensor.shape import ShapeEntry
 from symgraph.tensor.signal import pool
 from symgraph.tensor.variable import TensorOp
@@ -378,6 +379,13 @@ CASES = {
             .sum(axis=(3, 5)),
         )
     ],
+    "Im2Col": [
+        (
+            Im2Col(kshp=(None, None, 3, 2))(images),
+            WINDOWS.transpose(1, 4, 5, 0, 2, 3).reshape(18, -1),
+        )
+    ],
+    "SpecifyShape": [(T.specify_shape(x, (3, None)), X), (T.specify_shape(v, (4,)), V)],
 }
 
 

@@ -219,7 +219,8 @@ class Pool(PoolSettings, TensorOp):
         (out,), (x,) = outs, names
         windows = local(out, "windows")
         lines = self.windows(windows, x, x, EDGE if self.mode == "max" else "")
-        lines.append(f"{out} = {windows}[..., 0, 0].copy()")
+        # order="K": the result keeps the input's memory layout (channels first after a conv2d)
+        lines.append(f'{out} = {windows}[..., 0, 0].copy(order="K")')
         if self.ws != (1, 1):
             loop, i, j = offset_loop(out, self.ws, skip_first=True)
             window = f"{windows}[..., {i}, {j}]"
@@ -268,7 +269,11 @@ class MaxPoolGrad(PoolSettings, TensorOp):
         (out,), (x, z, gz) = outs, names
         seen = local(out, "input_windows")
         loop, i, j = offset_loop(out, self.ws)
-        add = f"{local(out, 'windows')}[..., {i}, {j}] += {gz} * ({seen}[..., {i}, {j}] == {z})"
+        target, winners = f"{local(out, 'windows')}[..., {i}, {j}]", f"{seen}[..., {i}, {j}] == {z}"
+        if self.stride[0] >= self.ws[0] and self.stride[1] >= self.ws[1]:  # windows apart
+            add = f"np.multiply({gz}, {winners}, out={target})"
+        else:
+            add = f"{target} += {gz} * ({winners})"
         return [
             *self.windows(seen, x, x, EDGE),
             *self.gradient_buffer(out, x),
