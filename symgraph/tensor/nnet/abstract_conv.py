@@ -239,9 +239,6 @@ class Conv2dGradWeights(ConvSettings, TensorOp):
         return f"conv2d_grad_wrt_weights({x}, {gz}, {shape})"
 
 
-# -- Theano's functions ------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Im2Col(ConvSettings, TensorOp):
     """The windows of a convolution's input as one matrix: (channels * taps, batch * positions).
@@ -280,6 +277,9 @@ class Im2Col(ConvSettings, TensorOp):
 
     def pretty(self, x: str) -> str:
         return f"im2col({x})"
+
+
+# -- Theano's functions ------------------------------------------------------------------------
 
 
 def conv2d(
@@ -379,24 +379,10 @@ def conv2d_grad_wrt_inputs(
     the input's size. Its last two entries may be symbolic scalars. This is
     also the transposed convolution (``conv2d_transpose``).
     """
-    if input_shape is None or len(input_shape) != 4:
-        raise ValueError(f"input_shape must have 4 entries, got {input_shape!r}")
-    settings = conv_settings(
-        border_mode,
-        subsample,
-        filter_flip,
-        filter_dilation,
-        input_shape,
-        filter_shape,
-        num_groups,
-        unshared,
-    )
-    imshp, kshp = settings["imshp"], settings["kshp"]
-    filters = promised(filters, kshp, "conv2d_grad_wrt_inputs", "filters")
-    grads = (imshp[0], kshp[0], None, None)
-    output_grad = promised(output_grad, grads, "conv2d_grad_wrt_inputs", "output gradient")
-    shape = as_shape_vector(list(input_shape[2:]))
-    return Conv2dGradInputs(**settings)(filters, output_grad, shape)
+    return _conv_gradient(
+        Conv2dGradInputs, filters, output_grad, input_shape, filter_shape, border_mode,
+        subsample, filter_flip, filter_dilation, num_groups, unshared,
+    )  # fmt: skip
 
 
 def conv2d_grad_wrt_weights(
@@ -415,21 +401,32 @@ def conv2d_grad_wrt_weights(
 
     ``filter_shape`` is required; its last two entries may be symbolic scalars.
     """
-    if filter_shape is None or len(filter_shape) != 4:
-        raise ValueError(f"filter_shape must have 4 entries, got {filter_shape!r}")
+    return _conv_gradient(
+        Conv2dGradWeights, input, output_grad, input_shape, filter_shape, border_mode,
+        subsample, filter_flip, filter_dilation, num_groups, unshared,
+    )  # fmt: skip
+
+
+def _conv_gradient(
+    op_class: type, operand: Any, output_grad: Any, input_shape: Any, filter_shape: Any, *arguments
+) -> Variable:
+    """``op_class``'s node for Theano's gradient functions: the given shapes checked and promised.
+
+    ``operand`` is the filters (input gradient) or the input (filter gradient);
+    the shape of the other one, which the node computes, is required.
+    """
+    inputs_gradient = op_class is Conv2dGradInputs
+    name = "conv2d_grad_wrt_inputs" if inputs_gradient else "conv2d_grad_wrt_weights"
+    computed, what = (
+        (input_shape, "input_shape") if inputs_gradient else (filter_shape, "filter_shape")
+    )
+    if computed is None or len(computed) != 4:
+        raise ValueError(f"{name}: {what} must have 4 entries, got {computed!r}")
+    mode, subsample, flip, dilation, groups, unshared = arguments
     settings = conv_settings(
-        border_mode,
-        subsample,
-        filter_flip,
-        filter_dilation,
-        input_shape,
-        filter_shape,
-        num_groups,
-        unshared,
+        mode, subsample, flip, dilation, input_shape, filter_shape, groups, unshared
     )
     imshp, kshp = settings["imshp"], settings["kshp"]
-    input = promised(input, imshp, "conv2d_grad_wrt_weights", "input")
-    grads = (imshp[0], kshp[0], None, None)
-    output_grad = promised(output_grad, grads, "conv2d_grad_wrt_weights", "output gradient")
-    shape = as_shape_vector(list(filter_shape[2:]))
-    return Conv2dGradWeights(**settings)(input, output_grad, shape)
+    operand = promised(operand, kshp if inputs_gradient else imshp, name, what[:-6])
+    output_grad = promised(output_grad, (imshp[0], kshp[0], None, None), name, "output gradient")
+    return op_class(**settings)(operand, output_grad, as_shape_vector(list(computed[2:])))
