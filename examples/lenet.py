@@ -52,7 +52,7 @@ def draw_digits(n, rng):
     return numpy.clip(images, 0, 1).reshape(n, 784), labels
 
 
-def load_data(rng, sizes=(10000, 2000, 2000)):
+def load_data(rng, sizes=(10000, 1000, 1000)):
     """Training, validation and test sets in shared variables, as the tutorial's ``load_data``."""
 
     def shared_dataset(data_xy, borrow=True):

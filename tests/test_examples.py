@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 SHORT_STEPS = "600"  # enough for 100% training accuracy in logistic_regression.py
 #: examples whose steps cost more: (steps, extra environment)
-SHORT = {"lenet.py": ("6", {"OPENBLAS_NUM_THREADS": "1"})}  # 500 images a step; one BLAS thread
+SHORT = {"lenet.py": ("5", {"OPENBLAS_NUM_THREADS": "1"})}  # 500 images a step; one BLAS thread
 
 
 def run_example(path: Path, cwd: Path, steps: str | None = SHORT_STEPS) -> str:
