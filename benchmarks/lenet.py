@@ -16,8 +16,10 @@ same weights:
 
 Every side runs on one thread (BLAS and PyTorch). Each round runs one step of
 each side, in turn, timed in process CPU time, so load from elsewhere on the
-machine falls on all of them alike; a table row gives each side's best step
-and the median over rounds of the ratios. Each row runs in a fresh process.
+machine falls on all of them alike; a table row gives each side's best step,
+the ratios of the best steps and, in parentheses, the median over rounds of
+the per-round ratios (which a burst of load during one side's step skews).
+Each row runs in a fresh process.
 The last columns check that the sides computed the same step: the largest
 difference between updated weights, ours and PyTorch's against the hand-written.
 """
@@ -221,9 +223,11 @@ def measure(dtype: str, rounds: int) -> str:
     best = {name: min(t) for name, t in times.items()}
 
     def ratio(other: str) -> str:
+        """Of the best steps, and (in parentheses) the median of the per-round ratios."""
         if other not in times:
             return "-"
-        return f"{statistics.median(a / b for a, b in zip(times['ours'], times[other])):.2f}"
+        median = statistics.median(a / b for a, b in zip(times["ours"], times[other]))
+        return f"{best['ours'] / best[other]:.2f} ({median:.2f})"
 
     torch_s = f"{best['torch']:.3f}" if "torch" in best else "-"
     return (
@@ -252,7 +256,7 @@ def main() -> None:
     versions = f"numpy {np.__version__}" + (
         f", torch {torch.__version__}" if torch else ", no torch"
     )
-    print(f"{versions}; one thread; best of {rounds} steps, median of the per-round ratios\n")
+    print(f"{versions}; one thread; best of {rounds} steps (ratios: best, and median)\n")
     rows = list(HEADER)
     for dtype in ("float64", "float32"):
         command = [

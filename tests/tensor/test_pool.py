@@ -76,7 +76,7 @@ def test_pool_2d_matches_the_definition(mode, ws, ignore_border, stride, pad):
 
 
 @pytest.mark.parametrize("mode", pool.MODES)
-@pytest.mark.parametrize("ws, ignore_border, stride, pad", CONFIGURATIONS[1:7], ids=str)
+@pytest.mark.parametrize("ws, ignore_border, stride, pad", CONFIGURATIONS[:7], ids=str)
 def test_pool_2d_gradients_match_finite_differences(mode, ws, ignore_border, stride, pad):
     x = rng.normal(size=(1, 1, 7, 6))  # distinct values: the maxima are unique
     settings = {"ignore_border": ignore_border, "stride": stride, "pad": pad, "mode": mode}

@@ -105,9 +105,15 @@ class PoolSettings:
             source = target
         return [*lines, f"{target} = {windows_text(source, self.ws, self.stride)}"]
 
-    def gradient_buffer(self, out: str, x: str) -> list[str]:
-        """Zeros the shape of the padded ``x`` in ``out``, and ``<out>_windows_t`` views of them."""
-        if self.padded():
+    def gradient_buffer(self, out: str, x: str, tiled: bool = False) -> list[str]:
+        """Zeros the shape of the padded ``x`` in ``out``, and ``<out>_windows_t`` views of them.
+
+        ``tiled``: the caller writes every element the windows cover, so only
+        the rest (rows and columns past the last whole window) needs zeros.
+        """
+        if tiled:
+            zeros = f"np.empty_like({x})"
+        elif self.padded():
             (top, bottom), (left, right) = self.pads(x)
             rows, cols = (
                 plus(f"{x}.shape[{a}]", lo, hi)
@@ -274,12 +280,17 @@ class MaxPoolGrad(PoolSettings, TensorOp):
             add = f"np.multiply({gz}, {winners}, out={target})"
         else:
             add = f"{target} += {gz} * ({winners})"
+        tiled = self.stride == self.ws and not self.padded()  # side by side, from the corner
+        rest = [
+            f"{out}[..., {z}.shape[-2] * {self.ws[0]}:, :] = 0",
+            f"{out}[..., {z}.shape[-1] * {self.ws[1]}:] = 0",
+        ]
         return [
             *self.windows(seen, x, x, EDGE),
-            *self.gradient_buffer(out, x),
+            *self.gradient_buffer(out, x, tiled),
             loop,
             f"    {add}",
-            *self.cropped(out, x),
+            *(rest if tiled else self.cropped(out, x)),
         ]
 
     def pullback(self, inputs, outputs, output_grads):
