@@ -36,15 +36,15 @@ def check(rewritten, same_values, text, expr, expected_text, inputs=(a, b, c, m)
 @pytest.mark.parametrize(
     "build, expected",
     [
-        (lambda: (a + 1.0) + (2.0 - b), "((a - b) + 3.0)"),
-        (lambda: a - (b - (c - 1.0)), "(((a + c) - b) - 1.0)"),
+        (lambda: (a + 1.0) + (2.0 - b), "((a + 3.0) - b)"),
+        (lambda: a - (b - (c - 1.0)), "((a + c) - (b + 1.0))"),
         (lambda: a + 0.0, "a"),
         (lambda: T.neg(T.neg(a)), "a"),
         (lambda: -(a - b), "(b - a)"),
         (lambda: -a - b, "(-(a + b))"),
         (lambda: 1.0 - a, "(1.0 - a)"),
         (lambda: (a + b) - a, "b"),
-        (lambda: (a * 2.0) / (b / a) * -3.0, "(-(((a * a) * 6.0) / b))"),
+        (lambda: (a * 2.0) / (b / a) * -3.0, "(-((a * a * 6.0) / b))"),
         (lambda: a * 1.0, "a"),
         (lambda: (a * b) / b, "a"),
         (lambda: -a * -b, "(a * b)"),

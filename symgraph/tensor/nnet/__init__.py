@@ -19,12 +19,20 @@ from symgraph.tensor.nnet.basic import (
     Softmax,
     binary_crossentropy,
     categorical_crossentropy,
+    crossentropy_categorical_1hot,
+    elu,
+    hard_sigmoid,
     log_softmax,
     logsoftmax,
     relu,
+    selu,
     sigmoid,
+    sigmoid_binary_crossentropy,
     softmax,
+    softmax_graph,
     softplus,
+    softsign,
+    ultra_fast_sigmoid,
 )
 from symgraph.tensor.nnet.bn import batch_normalization
 
@@ -41,12 +49,20 @@ __all__ = [
     "conv2d_grad_wrt_inputs",
     "conv2d_grad_wrt_weights",
     "conv2d_transpose",
+    "crossentropy_categorical_1hot",
+    "elu",
+    "hard_sigmoid",
     "log_softmax",
     "logsoftmax",
     "relu",
+    "selu",
     "sigmoid",
+    "sigmoid_binary_crossentropy",
     "softmax",
+    "softmax_graph",
     "softplus",
+    "softsign",
+    "ultra_fast_sigmoid",
 ]
 
 

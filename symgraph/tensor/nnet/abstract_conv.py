@@ -21,6 +21,7 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Variable
+from symgraph.tensor.broadcast import specify_shape
 from symgraph.tensor.nnet.conv_settings import (
     ConvSettings,
     Shape4,
@@ -39,7 +40,6 @@ from symgraph.tensor.nnet.conv_settings import (
     union_shapes,
 )
 from symgraph.tensor.shape import as_shape_vector, static_int_entries
-from symgraph.tensor.specify_shape import specify_shape
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, as_tensor_variable
 from symgraph.tensor.windows import local, offset_loop, plus
@@ -357,7 +357,7 @@ def promised(x: Any, shape: Shape4, op: str, what: str) -> Variable:
     check_4d(op, **{what.replace(" ", "_"): x})
     merge_shapes(shape, x.type.shape, op, what)
     if any(g is not None and s is None for g, s in zip(shape, x.type.shape)):
-        return specify_shape(x, shape)
+        return specify_shape(x, union_shapes(shape, x.type.shape))
     return x
 
 
