@@ -21,7 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 SHORT_STEPS = "600"  # enough for 100% training accuracy in logistic_regression.py
 #: environment variables shortening an example beyond its number of steps
-SHORT_ENV = {"out_of_core_logistic_regression.py": {"SYMGRAPH_EXAMPLE_ROWS": "16000"}}
+SHORT_ENV = {
+    "out_of_core_logistic_regression.py": {"SYMGRAPH_EXAMPLE_ROWS": "16000"},
+    # 500 images a step: a few steps, on one BLAS thread (the suite runs beside other work)
+    "lenet.py": {"SYMGRAPH_EXAMPLE_STEPS": "5", "OPENBLAS_NUM_THREADS": "1"},
+}
 
 
 def run_example(path: Path, cwd: Path, steps: str | None = SHORT_STEPS) -> str:
@@ -146,6 +150,14 @@ def check_hmc(output: str) -> None:
     assert 0.6 < rate < 1.0, output
 
 
+def check_lenet(output: str) -> None:
+    (before,) = numbers_after("validation error before training:", output)
+    after = numbers_after("epoch", output)[-1]  # the validation error of the last check
+    first, last = numbers_after("first minibatch cost:", output), numbers_after("last", output)
+    assert after < before and last < first, output
+    assert numbers_after("test error:", output)[0] < 100
+
+
 CHECKS = {
     "logistic_regression.py": check_logistic_regression,
     "mlp_backprop.py": check_mlp_backprop,
@@ -157,6 +169,7 @@ CHECKS = {
     "denoising_autoencoder.py": check_denoising_autoencoder,
     "dropout_mlp.py": check_dropout_mlp,
     "hmc.py": check_hmc,
+    "lenet.py": check_lenet,
 }
 
 

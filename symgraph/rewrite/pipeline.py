@@ -26,6 +26,7 @@ from symgraph.rewrite.engine import RewriteLog, Session, rewrite
 from symgraph.rewrite.pattern import RuleSet
 from symgraph.rewrite.rules.canonicalize import canonicalize
 from symgraph.rewrite.rules.constant_fold import constant_fold
+from symgraph.rewrite.rules.convolution import convolution
 from symgraph.rewrite.rules.dead_code import dead_code
 from symgraph.rewrite.rules.flatten import flatten_chains
 from symgraph.rewrite.rules.fusion import fuse_elementwise
@@ -79,7 +80,10 @@ FAST_RUN: tuple[Phase, ...] = (
     InnerGraphs("fast_run"),
     inline_graphs,
     flatten_chains,
-    Pass("canonicalize", (stabilize, linalg, canonicalize, dead_code, constant_fold, specialize)),
+    Pass(
+        "canonicalize",
+        (stabilize, linalg, canonicalize, dead_code, constant_fold, specialize, convolution),
+    ),
     flatten_chains,
     scale_dot_operands,
     fuse_elementwise,

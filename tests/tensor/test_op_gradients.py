@@ -25,7 +25,16 @@ from symgraph.graph.traversal import toposort
 from symgraph.tensor import decompositions
 from symgraph.tensor.elemwise import ELEMWISE_OPS, Elemwise
 from symgraph.tensor.fused import Fused
+from symgraph.tensor.nnet.abstract_conv import (
+    Conv2d,
+    Conv2dGradInputs,
+    Conv2dGradWeights,
+    Im2Col,
+    conv2d_grad_wrt_inputs,
+    conv2d_grad_wrt_weights,
+)
 from symgraph.tensor.shape import ShapeEntry
+from symgraph.tensor.signal import pool
 from symgraph.tensor.variable import TensorOp
 
 TOLERANCE = {"abs_tol": 1e-7, "rel_tol": 1e-7}
@@ -274,6 +283,13 @@ def _fused_has_no_pullback() -> None:
         grad(fused.sum(), x)
 
 
+def _im2col_has_no_pullback() -> None:
+    """The convolution rewrites make Im2Col after differentiation: it needs only a clear error."""
+    x = T.dtensor4("x")
+    with pytest.raises(NullTypeGradError, match="Im2Col"):
+        grad(Im2Col(kshp=(None, None, 2, 2))(x).sum(), x)
+
+
 def _check_static(fun: Callable, *points: np.ndarray) -> None:
     """Like ``fd``, with every input's shape static, so ops take their static-shape paths."""
     inputs = [T.TensorType("float64", p.shape)(f"x{i}") for i, p in enumerate(points)]
@@ -324,6 +340,14 @@ def _cumprod_with_zeros() -> None:
     np.testing.assert_array_equal(g, expected)
     for axis in (0, 1):
         _check(lambda x: T.cumprod(x, axis=axis), WITH_ZEROS)
+
+
+IMAGE = _random(1, 2, 5, 4)
+FILTER = _random(2, 2, 3, 2, seed=1)
+OUT_GRAD = _random(1, 2, 2, 3, seed=2)
+MAXIMA = IMAGE[..., :4, :4].reshape(1, 2, 2, 2, 2, 2).max(axis=(3, 5))
+POOLED = _random(1, 2, 2, 2, seed=3)
+POOLED_ALL = _random(1, 2, 3, 2, seed=4)  # ignore_border=False: the last row is a partial window
 
 
 def case(check: Callable[[], None], name: str):
@@ -550,6 +574,77 @@ CASES: dict[type, list] = {
     ],
     gradient.GradScale: [case(_grad_scale, "scaled")],
     gradient.UndefinedGrad: [case(_undefined_grad, "raises-when-needed")],
+    Conv2d: [
+        case(fd(lambda x, w: T.nnet.conv2d(x, w), IMAGE, FILTER), "valid"),
+        case(
+            fd(
+                lambda x, w: T.nnet.conv2d(x, w, border_mode="half", subsample=(2, 1)),
+                IMAGE,
+                FILTER,
+            ),
+            "half-strided",
+        ),
+        case(
+            static(
+                lambda x, w: T.nnet.conv2d(x, w, border_mode="full", filter_flip=False),
+                IMAGE,
+                FILTER,
+            ),
+            "static",
+        ),
+    ],
+    Conv2dGradInputs: [
+        case(
+            fd(
+                lambda w, g: conv2d_grad_wrt_inputs(g, w, (1, 2, 5, 4), subsample=(2, 1)),
+                FILTER,
+                OUT_GRAD,
+            ),
+            "strided",
+        )
+    ],
+    Conv2dGradWeights: [
+        case(
+            fd(
+                lambda x, g: conv2d_grad_wrt_weights(x, g, (2, 2, 3, 2), subsample=(2, 1)),
+                IMAGE,
+                OUT_GRAD,
+            ),
+            "strided",
+        )
+    ],
+    pool.Pool: [
+        case(fd(lambda x: pool.pool_2d(x, (2, 2), True, mode=mode), IMAGE), mode)
+        for mode in pool.MODES
+    ],
+    pool.MaxPoolGrad: [
+        case(
+            fd(
+                lambda g: pool.MaxPoolGrad((2, 2), (2, 2), ignore_border=True)(IMAGE, MAXIMA, g),
+                POOLED,
+            ),
+            "gz",
+        )
+    ],
+    pool.AveragePoolGrad: [
+        case(
+            fd(lambda g: pool.AveragePoolGrad((2, 2), (2, 2), mode=mode)(IMAGE, g), POOLED_ALL),
+            mode,
+        )
+        for mode in pool.MODES[1:]
+    ],
+    pool.DownsampleFactorMaxGradGrad: [
+        case(
+            fd(
+                lambda g: pool.DownsampleFactorMaxGradGrad((2, 2), (2, 2), ignore_border=True)(
+                    IMAGE, MAXIMA, g
+                ),
+                IMAGE,
+            ),
+            "ggx",
+        )
+    ],
+    Im2Col: [case(_im2col_has_no_pullback, "clear-error")],
 }
 
 

@@ -18,7 +18,9 @@ from symgraph.tensor import special_functions
 from symgraph.tensor.elemwise import ELEMWISE_OPS
 from symgraph.tensor.fused import Fused
 from symgraph.tensor.linalg_base import scipy_linalg
+from symgraph.tensor.nnet.abstract_conv import Im2Col
 from symgraph.tensor.shape import ShapeEntry
+from symgraph.tensor.signal import pool
 from symgraph.tensor.variable import TensorOp
 
 rng = np.random.default_rng(20261121)
@@ -177,6 +179,25 @@ def _reference(name, *args, **kwargs):
     import scipy.linalg
 
     return getattr(scipy.linalg, name)(*args, **kwargs)
+
+
+# convolution and pooling: integer-valued data, so every order of summation gives the same floats
+IMAGES = rng.integers(-3, 4, size=(2, 3, 7, 6)).astype(float)
+FILTERS = rng.integers(-2, 3, size=(4, 3, 3, 2)).astype(float)
+OUT_GRAD = rng.integers(-2, 3, size=(2, 4, 5, 5)).astype(float)
+POOLED = IMAGES[..., :6, :6].reshape(2, 3, 3, 2, 3, 2).max(axis=(3, 5))
+images, filters, out_grad = T.dtensor4("images"), T.dtensor4("filters"), T.dtensor4("out_grad")
+BINDINGS |= {images: IMAGES, filters: FILTERS, out_grad: OUT_GRAD}
+WINDOWS = np.lib.stride_tricks.sliding_window_view(IMAGES, (3, 2), axis=(2, 3))
+FULL = np.lib.stride_tricks.sliding_window_view(
+    np.pad(OUT_GRAD, ((0, 0), (0, 0), (2, 2), (1, 1))), (3, 2), axis=(2, 3)
+)
+
+
+def unpooled(a):
+    """Each pooled 2x2 value back on its window, and zeros on the uncovered last row."""
+    spread = np.repeat(np.repeat(a, 2, axis=-2), 2, axis=-1)
+    return np.pad(spread, ((0, 0), (0, 0), (0, 1), (0, 0)))
 
 
 #: op class -> list of (expression, NumPy reference)
@@ -404,6 +425,79 @@ CASES = {
     "SpecifyShape": [
         (T.specify_shape(x, (3, None)) * 2.0, X * 2.0),
         (T.addbroadcast(T.unbroadcast(x[:1], 0), 0), X[:1]),
+    ],
+    "Conv2d": [
+        (
+            T.nnet.conv2d(images, filters, filter_flip=False),
+            np.einsum("bchwij,fcij->bfhw", WINDOWS, FILTERS),
+        ),
+        (
+            T.nnet.conv2d(images, filters, border_mode="half", subsample=(2, 2)),
+            np.einsum(
+                "bchwij,fcij->bfhw",
+                np.lib.stride_tricks.sliding_window_view(
+                    np.pad(IMAGES, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 2), axis=(2, 3)
+                )[:, :, ::2, ::2],
+                FILTERS[:, :, ::-1, ::-1],
+            ),
+        ),
+    ],
+    "Conv2dGradInputs": [
+        (
+            T.nnet.abstract_conv.conv2d_grad_wrt_inputs(
+                out_grad, filters, (2, 3, 7, 6), filter_flip=False
+            ),
+            np.einsum("bfhwij,fcij->bchw", FULL, FILTERS[:, :, ::-1, ::-1]),
+        )
+    ],
+    "Conv2dGradWeights": [
+        (
+            T.nnet.abstract_conv.conv2d_grad_wrt_weights(
+                images, out_grad, (4, 3, 3, 2), filter_flip=False
+            ),
+            np.einsum("bfhw,bchwij->fcij", OUT_GRAD, WINDOWS),
+        )
+    ],
+    "Pool": [
+        (pool.pool_2d(images, (2, 2), ignore_border=True), POOLED),
+        (
+            pool.pool_2d(images, (2, 2), ignore_border=False, mode="sum"),
+            np.pad(IMAGES, ((0, 0), (0, 0), (0, 1), (0, 0)))
+            .reshape(2, 3, 4, 2, 3, 2)
+            .sum(axis=(3, 5)),
+        ),
+    ],
+    "MaxPoolGrad": [
+        (
+            pool.MaxPoolGrad((2, 2), (2, 2), ignore_border=True)(
+                images, POOLED, OUT_GRAD[:, :3, :3, :3]
+            ),
+            (IMAGES == unpooled(POOLED)) * unpooled(OUT_GRAD[:, :3, :3, :3]),
+        )
+    ],
+    "AveragePoolGrad": [
+        (
+            pool.AveragePoolGrad((2, 2), (2, 2), ignore_border=True, mode="sum")(
+                images, OUT_GRAD[:, :3, :3, :3]
+            ),
+            unpooled(OUT_GRAD[:, :3, :3, :3]),
+        )
+    ],
+    "DownsampleFactorMaxGradGrad": [
+        (
+            pool.DownsampleFactorMaxGradGrad((2, 2), (2, 2), ignore_border=True)(
+                images, POOLED, IMAGES
+            ),
+            (IMAGES * (IMAGES == unpooled(POOLED)))[..., :6, :6]
+            .reshape(2, 3, 3, 2, 3, 2)
+            .sum(axis=(3, 5)),
+        )
+    ],
+    "Im2Col": [
+        (
+            Im2Col(kshp=(None, None, 3, 2))(images),
+            WINDOWS.transpose(1, 4, 5, 0, 2, 3).reshape(18, -1),
+        )
     ],
 }
 

@@ -192,7 +192,8 @@ def realize(plan, out: Variable, donors: Sequence[Variable] = ()) -> Variable | 
 
     A plan whose broadcast shape falls short of the output's (rules removed the
     terms that gave it) fills the shape of one of the ``donors``, the removed
-    variables; with no donor of that shape the rewrite is declined (None).
+    variables; with no donor of that shape the rewrite is declined (None), as it is
+    when the plan's static shape is more precise than the output's.
     """
     if same(plan, out):
         return None
