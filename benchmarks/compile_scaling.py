@@ -1,20 +1,28 @@
-"""How long compiling takes, and how it grows with the graph: the measurement behind the optimizer.
+"""How long compiling takes, and how it grows with the graph.
 
-    python benchmarks/compile_scaling.py           # a few seconds
-    python benchmarks/compile_scaling.py --quick   # one repeat
+    python benchmarks/compile_scaling.py           # about a minute
+    python benchmarks/compile_scaling.py --quick   # one repeat, smaller sizes
 
-Rows: the seed logistic-regression train function (Theano's tutorial), then a
-chain of k ``tanh(h @ W + b)`` layers (width 32) with a squared-error cost and
-the gradient updates of every W and b, for k = 1, 4, 16, 64. Columns: graph
-nodes before and after FAST_RUN (a fused elementwise node counts as one), the
-rule firings, ``optimize`` alone and the whole of ``function()`` (graph to
-callable), each the best of several runs, and the optimize time per node of
-the input graph (flat when the optimizer scales linearly).
+Families of graphs, each at growing sizes:
+
+* the seed logistic-regression train function (Theano's tutorial), once;
+* a deep elementwise chain ``sin``/``tanh * 0.5 + 0.1`` of n levels;
+* a wide sum of n weighted vector terms ``w_i * x``, each ``w_i`` shared;
+* k layers of ``tanh(h @ W + b)`` (width 64) with a squared-error cost and the
+  gradient-descent updates of every W and b: build + grad + compile + first call.
+
+Columns: graph nodes before and after FAST_RUN (a fused elementwise node counts
+as one), rule firings, ``optimize`` alone and the whole of ``function()`` (graph
+to callable), the best of several runs, and ``function()`` per input node. Each
+family ends with its growth exponent: the slope of log(time) against log(size)
+over its rows (1.0 is linear). Times are process CPU time, so other work on the
+machine does not count.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -42,7 +50,26 @@ def seed_program():
     return [x, y], [p_1 > 0.5, xent], [(w, w - 0.1 * gw), (b, b - 0.1 * gb)]
 
 
-def tanh_chain(layers: int, width: int = 32):
+def deep_chain(n: int):
+    """``n`` levels of elementwise functions of one vector."""
+    x = T.dvector("x")
+    y = x
+    for i in range(n):
+        y = T.tanh(y) * 0.5 + 0.1 if i % 2 else T.sin(y)
+    return [x], [y], []
+
+
+def wide_sum(n: int):
+    """``sum(w_i * x)`` over ``n`` shared weight vectors, written as a user would: a loop."""
+    x = T.dvector("x")
+    total = None
+    for i in range(n):
+        term = theano.shared(np.full(3, float(i)), name=f"w{i}") * x
+        total = term if total is None else total + term
+    return [x], [total.sum()], []
+
+
+def tanh_chain(layers: int, width: int = 64):
     """Inputs, outputs and updates of a ``layers``-deep tanh network trained by gradient descent."""
     rng = np.random.default_rng(0)
     x, y = T.matrix("x"), T.matrix("y")
@@ -60,37 +87,75 @@ def tanh_chain(layers: int, width: int = 32):
 def best_of(repeat: int, run) -> float:
     best = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         run()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 
-def measure(name: str, program, repeat: int) -> str:
+def measure(name: str, program, repeat: int) -> tuple[str, int, float]:
+    """A table row for ``program``, its input node count and its ``function()`` time."""
     inputs, outputs, updates = program()
     graph = Graph(inputs, [*outputs, *(new for _, new in updates)])
     optimized, firings = optimize(graph, "fast_run")
     rewrite_time = best_of(repeat, lambda: optimize(graph, "fast_run"))
     compile_time = best_of(repeat, lambda: theano.function(inputs, outputs, updates=updates))
-    per_node = rewrite_time / len(graph.apply_nodes) * 1e6
-    return (
-        f"| {name} | {len(graph.apply_nodes)} | {len(optimized.apply_nodes)} | {len(firings)} "
-        f"| {rewrite_time * 1e3:.1f} | {compile_time * 1e3:.1f} | {per_node:.0f} |"
+    nodes = len(graph.apply_nodes)
+    row = (
+        f"| {name} | {nodes} | {len(optimized.apply_nodes)} | {len(firings)} "
+        f"| {rewrite_time * 1e3:.1f} | {compile_time * 1e3:.1f} | {compile_time / nodes * 1e6:.0f} |"
     )
+    return row, nodes, compile_time
+
+
+def end_to_end(layers: int, repeat: int) -> float:
+    """Build + grad + compile + first call of the ``layers``-deep tanh network (seconds)."""
+    data = np.ones((32, 64))
+
+    def run():
+        inputs, outputs, updates = tanh_chain(layers)
+        theano.function(inputs, outputs, updates=updates)(data, data)
+
+    return best_of(repeat, run)
+
+
+def exponent(points: list[tuple[int, float]]) -> float:
+    """The least-squares slope of log(time) against log(size)."""
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(t) for _, t in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((a - mx) * (b - my) for a, b in zip(xs, ys)) / sum((a - mx) ** 2 for a in xs)
+
+
+def family(title: str, program, sizes, repeat: int) -> None:
+    points = []
+    for size in sizes:
+        row, nodes, seconds = measure(f"{title}, n = {size}", lambda s=size: program(s), repeat)
+        print(row)
+        points.append((nodes, seconds))
+    print(f"| {title}: growth exponent | | | | | {exponent(points):.2f} | |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one repeat instead of five")
-    repeat = 1 if parser.parse_args().quick else 5
+    parser.add_argument("--quick", action="store_true", help="one repeat, smaller sizes")
+    quick = parser.parse_args().quick
+    repeat = 1 if quick else 3
     print(
         "| graph | nodes before | nodes after | firings | optimize (ms) | function() (ms) "
-        "| optimize per node (µs) |"
+        "| function() per node (µs) |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    print(measure("seed logistic regression", seed_program, repeat))
-    for layers in (1, 4, 16, 64):
-        print(measure(f"tanh chain, k = {layers}", lambda k=layers: tanh_chain(k), repeat))
+    print(measure("seed logistic regression", seed_program, repeat)[0])
+    scale = (1, 2, 4) if quick else (1, 2, 4, 8)
+    family("deep chain", deep_chain, [625 * k for k in scale], repeat)
+    family("wide sum", wide_sum, [1250 * k for k in scale], repeat)
+    family("tanh layers", tanh_chain, (1, 4, 16, 64) if quick else (1, 4, 16, 64, 256), repeat)
+    print()
+    print("| tanh layers, build + grad + compile + first call | ms |")
+    print("| --- | ---: |")
+    for layers in (16, 64):
+        print(f"| k = {layers} | {end_to_end(layers, repeat) * 1e3:.0f} |")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Symbolic differentiation by graph construction: grad, jacobian, hessian, Lop and Rop.
+"""Symbolic differentiation by graph construction: grad, Lop and Rop.
 
 Every op states its derivative as a ``pullback`` that returns new graph
 variables, so a gradient is an ordinary graph: it prints, rewrites, compiles
@@ -32,27 +32,47 @@ import numpy as np
 import symgraph.tensor as T
 from symgraph.config import config
 from symgraph.graph.basic import Apply, Type, Variable, building_at
+from symgraph.graph.null_type import NullType, grad_not_implemented, grad_undefined
 from symgraph.graph.traversal import rebuild, toposort
+from symgraph.lazy import lazy_names
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, as_tensor_variable
 
+# Theano's names in this module for what later parts build on grad: the Jacobian and Hessian
+# need scan, the numeric checks need grad itself; importing them here would be an import loop.
+_LATER = {
+    "jacobian": "symgraph.jacobian",
+    "hessian": "symgraph.jacobian",
+    "GradientError": "symgraph.gradient_check",
+    "numeric_grad": "symgraph.gradient_check",
+    "verify_grad": "symgraph.gradient_check",
+}
+__getattr__ = lazy_names(__name__, _LATER)
+
+
 __all__ = [
     "DisconnectedInputError",
     "DisconnectedType",
-    "GradientError",
+    "GradScale",
     "Lop",
+    "NullType",
     "NullTypeGradError",
     "Rop",
+    "UndefinedGrad",
     "consider_constant",
     "disconnected_grad",
+    "disconnected_type",
+    "format_as",
     "grad",
     "grad_clip",
-    "hessian",
-    "jacobian",
-    "numeric_grad",
-    "verify_grad",
+    "grad_not_implemented",
+    "grad_scale",
+    "grad_undefined",
+    "subgraph_grad",
+    "undefined_grad",
     "zero_grad",
+    *_LATER,
 ]
 
 
@@ -146,6 +166,42 @@ class GradClip(GradientIdentity):
         return f"grad_clip{{{self.lower}, {self.upper}}}"
 
 
+@dataclass(frozen=True)
+class GradScale(GradientIdentity):
+    """The gradient flowing through this node is multiplied by ``multiplier``."""
+
+    multiplier: float
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [output_grads[0] * self.multiplier]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return list(tangents)
+
+    def __str__(self) -> str:
+        return f"grad_scale{{{self.multiplier}}}"
+
+
+@dataclass(frozen=True)
+class UndefinedGrad(GradientIdentity):
+    """Asking for a gradient through this node is an error (Theano's ``undefined_grad``)."""
+
+    label = "undefined_grad"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [grad_undefined(self, 0, inputs[0], "(undefined_grad marks it so)")]
+
+
+def grad_scale(x: Any, multiplier: float) -> Variable:
+    """``x`` unchanged; the gradient flowing back through it is multiplied by ``multiplier``."""
+    return GradScale(float(multiplier))(x)
+
+
+def undefined_grad(x: Any) -> Variable:
+    """``x`` unchanged; a gradient that has to pass through it raises ``NullTypeGradError``."""
+    return UndefinedGrad()(x)
+
+
 def disconnected_grad(x: Any) -> Variable:
     """``x`` unchanged, but gradients do not flow through it (stop-gradient, detach).
 
@@ -171,6 +227,20 @@ def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> Variable:
     return GradClip(float(lower_bound), float(upper_bound))(x)
 
 
+#: Theano's instance, called to make a variable of no value: ``disconnected_type()``
+disconnected_type = DisconnectedType()
+
+
+def format_as(use_list: bool, use_tuple: bool, outputs: Sequence[Any]) -> Any:
+    """``outputs`` as a list, a tuple, or (when neither) its single element: Theano's helper."""
+    if use_list:
+        return list(outputs)
+    if use_tuple:
+        return tuple(outputs)
+    (single,) = outputs
+    return single
+
+
 # -- reverse mode ------------------------------------------------------------------------------
 
 
@@ -183,7 +253,7 @@ def _float_zeros_like(v: Variable) -> Variable:
     return T.zeros_like(v, dtype=v.dtype if _differentiable(v) else config.floatX)
 
 
-def _as_variable_list(x: Any, what: str) -> tuple[list[Variable], bool]:
+def as_variable_list(x: Any, what: str) -> tuple[list[Variable], bool]:
     """``x`` as a list of variables, and whether the caller passed a list or tuple."""
     is_list = isinstance(x, (list, tuple))
     items = list(x) if is_list else [x]
@@ -194,14 +264,31 @@ def _as_variable_list(x: Any, what: str) -> tuple[list[Variable], bool]:
 
 
 def _pullback(node: Apply, output_grads: Sequence[Variable]) -> list[Variable | None]:
-    """``node.op.pullback`` with the node's ``file:line`` on new nodes and on errors."""
+    """``node.op.pullback`` with the node's ``file:line`` on new nodes and on errors.
+
+    A gradient of ``DisconnectedType`` is None; one of ``NullType`` is kept, to
+    raise only if it is needed.
+    """
     with building_at(node.where):
         try:
-            return list(node.op.pullback(node.inputs, node.outputs, output_grads))
+            grads = node.op.pullback(node.inputs, node.outputs, output_grads)
         except NotImplementedError as err:
             raise NullTypeGradError(
                 f"the gradient of {node.op} (node built at {node.where}) is not implemented: {err}"
             ) from err
+    return [_connected(g) for g in grads]
+
+
+def _connected(g: Any) -> Any:
+    """None for a gradient of ``DisconnectedType``, else ``g`` (a variable, or raw values)."""
+    return None if isinstance(g, Variable) and isinstance(g.type, DisconnectedType) else g
+
+
+def _needed(g: Variable, node: Apply) -> Variable:
+    """``g`` itself, a gradient that is needed; ``NullTypeGradError`` when it is a null one."""
+    if isinstance(g, Variable) and isinstance(g.type, NullType):
+        raise NullTypeGradError(f"{g.type.why_null} (node built at {node.where})")
+    return g
 
 
 def _backpropagate(
@@ -240,11 +327,12 @@ def _backpropagate(
         if not any(wanted) or all(g is None for g in output_grads):
             continue
         output_grads = [
-            _float_zeros_like(o) if g is None else g for o, g in zip(node.outputs, output_grads)
+            _float_zeros_like(o) if g is None and isinstance(o.type, TensorType) else g
+            for o, g in zip(node.outputs, output_grads)
         ]
         for x, g, want in zip(node.inputs, _pullback(node, output_grads), wanted):
             if want and g is not None:
-                contributions.setdefault(x, []).append(g)
+                contributions.setdefault(x, []).append(_needed(g, node))
     grads = {w: total(w) for w in wrt if _differentiable(w) and total(w) is not None}
     return grads, connected
 
@@ -322,7 +410,7 @@ def grad(
     >>> T.grad((2 * x * x).sum(), x).eval({x: [1.0, 2.0]})
     array([4., 8.])
     """
-    wrt_list, is_list = _as_variable_list(wrt, "grad")
+    wrt_list, is_list = as_variable_list(wrt, "grad")
     _check_choice("disconnected_inputs", disconnected_inputs, ("raise", "warn", "ignore"))
     _check_choice("return_disconnected", return_disconnected, ("zero", "None", "Disconnected"))
     seeds: dict[Variable, Variable] = {}
@@ -364,6 +452,31 @@ def grad(
     return tuple(result) if isinstance(wrt, tuple) else result
 
 
+def subgraph_grad(
+    wrt: Sequence[Variable],
+    end: Sequence[Variable],
+    start: Mapping[Variable, Any] | None = None,
+    cost: Variable | None = None,
+    details: bool = False,
+) -> tuple:
+    """Gradients of a subgraph, for backpropagating through a graph piece by piece (Theano's).
+
+    The gradients flowing into the subgraph are ``start`` (``{variable: gradient}``)
+    and the gradient of ``cost``; the walk stops at ``end``. Returns the gradients
+    with respect to ``wrt`` and to ``end`` (with ``details``, also those of the
+    two sources apart).
+    """
+    params = list(dict.fromkeys([*wrt, *end]))
+    start_grads = None if start is None else grad(None, params, end, "ignore", known_grads=start)
+    cost_grads = None if cost is None else grad(cost, params, end, "ignore")
+    sources = [gs for gs in (start_grads, cost_grads) if gs is not None]
+    if not sources:
+        raise TypeError("subgraph_grad: give start gradients, a cost, or both")
+    total = dict(zip(params, [functools.reduce(T.add, gs) for gs in zip(*sources)]))
+    result = ([total[w] for w in wrt], [total[e] for e in end])
+    return (*result, start_grads, cost_grads) if details else result
+
+
 def Lop(
     f: Variable | Sequence[Variable],
     wrt: Variable | Sequence[Variable],
@@ -376,7 +489,7 @@ def Lop(
     ``f`` and ``eval_points`` are a variable and an array-like of its shape, or
     lists of them; the result has the structure of ``wrt``.
     """
-    outputs, _ = _as_variable_list(f, "Lop")
+    outputs, _ = as_variable_list(f, "Lop")
     points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
     if len(points) != len(outputs):
         raise TypeError(f"Lop: {len(outputs)} outputs but {len(points)} eval_points")
@@ -399,7 +512,8 @@ def _pushforward(node: Apply, tangents: list[Variable | None]) -> list[Variable 
     """
     if node.op.pushforward is not None:
         with building_at(node.where):
-            return list(node.op.pushforward(node.inputs, node.outputs, tangents))
+            results = node.op.pushforward(node.inputs, node.outputs, tangents)
+        return [None if t is None else _needed(_connected(t), node) for t in results]
     cotangents = [o.type(f"cotangent of {o!r}") for o in node.outputs]
     seeds: dict[Variable, Variable] = {}
     for back, t in zip(_pullback(node, cotangents), tangents):
@@ -430,8 +544,8 @@ def Rop(
     Each node's tangent comes from its op's ``pushforward`` when it has one,
     else from two pullbacks. The result has the structure of ``f``.
     """
-    outputs, outputs_is_list = _as_variable_list(f, "Rop")
-    inputs, _ = _as_variable_list(wrt, "Rop")
+    outputs, outputs_is_list = as_variable_list(f, "Rop")
+    inputs, _ = as_variable_list(wrt, "Rop")
     points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
     if len(points) != len(inputs):
         raise TypeError(f"Rop: {len(inputs)} inputs but {len(points)} eval_points")
@@ -456,58 +570,3 @@ def Rop(
             _disconnected(message, disconnected_outputs)
     result = [tangents[out] if out in tangents else _float_zeros_like(out) for out in outputs]
     return result if outputs_is_list else result[0]
-
-
-# -- Jacobian and Hessian ----------------------------------------------------------------------
-
-
-def jacobian(
-    expression: Variable,
-    wrt: Variable | Sequence[Variable],
-    consider_constant: Sequence[Variable] | None = None,
-    disconnected_inputs: str = "raise",
-) -> Variable | list[Variable]:
-    """The Jacobian of a vector ``expression``: shape ``expression.shape + wrt.shape``.
-
-    As in Theano, a ``scan`` over the elements of ``expression`` takes one
-    gradient per element, so the length may be symbolic and the graph stays
-    the size of one gradient. A scalar expression gives its gradient.
-    """
-    from symgraph.scan import scan  # scan differentiates with this module
-
-    expression = as_tensor_variable(expression)
-    wrt_list, is_list = _as_variable_list(wrt, "jacobian")
-    if expression.ndim == 0:
-        return grad(expression, wrt, consider_constant, disconnected_inputs)
-    if expression.ndim != 1:
-        raise TypeError(
-            f"jacobian: expression must be a vector, got {expression.type}; flatten it first"
-        )
-
-    def row(i: Variable) -> list[Variable]:
-        return grad(expression[i], wrt_list, consider_constant, disconnected_inputs)
-
-    rows, _ = scan(row, sequences=T.arange(expression.shape[0]))
-    rows = rows if isinstance(rows, list) else [rows]
-    return rows if is_list else rows[0]
-
-
-def hessian(
-    cost: Variable,
-    wrt: Variable | Sequence[Variable],
-    consider_constant: Sequence[Variable] | None = None,
-    disconnected_inputs: str = "raise",
-) -> Variable | list[Variable]:
-    """The Hessian of a scalar ``cost`` with respect to a vector, or to each vector of a list."""
-    wrt_list, is_list = _as_variable_list(wrt, "hessian")
-    result = []
-    for w in wrt_list:
-        if w.ndim != 1:
-            raise TypeError(f"hessian: wrt must be vectors, got {w!r} of type {w.type}")
-        gradient = grad(cost, w, consider_constant, disconnected_inputs)
-        result.append(jacobian(gradient, w, consider_constant, disconnected_inputs))
-    return result if is_list else result[0]
-
-
-# The numeric checks are part of this module's API; imported last, as they build on grad.
-from symgraph.gradient_check import GradientError, numeric_grad, verify_grad  # noqa: E402

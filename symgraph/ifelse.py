@@ -8,17 +8,15 @@ out of its branch, and generated code is a real ``if``/``else`` block.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import symgraph.tensor as T
 from symgraph.compile.codegen import inline
-from symgraph.config import config
 from symgraph.graph.basic import Op, Variable
 from symgraph.graph.fgraph import Graph
 from symgraph.graph.traversal import ancestors, rebuild
-from symgraph.rewrite.pipeline import optimize
 from symgraph.scan.inner import close_over, is_free, vjp
 from symgraph.tensor.evaluate import evaluate_all
 from symgraph.tensor.type import TensorType
@@ -36,7 +34,6 @@ class IfElse(Op):
 
     then: Graph
     else_: Graph
-    _compiled: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def view_map(self) -> dict[int, tuple[int, ...]]:
@@ -46,8 +43,10 @@ class IfElse(Op):
 
     @property
     def inner_graphs(self) -> dict[str, Graph]:
-        """The named inner graphs, for printing."""
         return {"then": self.then, "else": self.else_}
+
+    def with_inner_graphs(self, graphs: Mapping[str, Graph]) -> IfElse:
+        return replace(self, then=graphs["then"], else_=graphs["else"])
 
     def infer_type(self, condition: Variable, *values: Variable) -> tuple[TensorType, ...]:
         if not isinstance(condition.type, TensorType) or condition.ndim != 0:
@@ -58,7 +57,12 @@ class IfElse(Op):
         if len(values) != len(self.then.inputs):
             raise TypeError(f"ifelse: expected {len(self.then.inputs)} values, got {len(values)}")
         for outer, inner in zip(values, self.then.inputs):
-            if outer.type.dtype != inner.type.dtype or outer.type.ndim != inner.type.ndim:
+            if not isinstance(inner.type, TensorType):  # a generator a branch draws from
+                if outer.type != inner.type:
+                    raise TypeError(
+                        f"ifelse: {outer!r} has type {outer.type}, expected {inner.type}"
+                    )
+            elif outer.type.dtype != inner.type.dtype or outer.type.ndim != inner.type.ndim:
                 raise TypeError(f"ifelse: {outer!r} has type {outer.type}, expected {inner.type}")
         return tuple(
             branch_type(a, b, i)
@@ -70,18 +74,11 @@ class IfElse(Op):
         results = evaluate_all(branch.outputs, dict(zip(branch.inputs, values)))
         return tuple(results) if len(results) > 1 else results[0]
 
-    def compiled_branches(self) -> tuple[Graph, Graph]:
-        """Both branches optimized with the configured optimizer (once per optimizer)."""
-        key = config.optimizer
-        if key not in self._compiled:
-            self._compiled[key] = tuple(optimize(b, key)[0] for b in (self.then, self.else_))
-        return self._compiled[key]
-
     def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str]:
         """A real ``if``/``else`` block, each branch's lines inlined: only the taken one runs."""
         lines = []
         for head, branch, prefix in zip(
-            (f"if {names[0]}:", "else:"), self.compiled_branches(), ("then_", "else_")
+            (f"if {names[0]}:", "else:"), (self.then, self.else_), ("then_", "else_")
         ):
             body, results = inline(branch, names[1:], f"{outs[0]}_{prefix}")
             body += [f"{out} = {result}" for out, result in zip(outs, results)]
@@ -134,31 +131,29 @@ def branch_type(a: Variable, b: Variable, i: int) -> TensorType:
 def ifelse(condition: Any, then_branch: Any, else_branch: Any, name: str | None = None) -> Any:
     """``then_branch`` if ``condition`` is true, else ``else_branch``; only one of them is computed.
 
-        Parameters
-        ----------
-        condition
-            A scalar; nonzero means true.
-        then_branch, else_branch
-            A variable each, or lists of the same length; the i-th entries must have
-            the same dtype and number of dimensions.
-        name
-            A name for the result (a single one), for printing.
+    Parameters
+    ----------
+    condition
+        A scalar; nonzero means true.
+    then_branch, else_branch
+        A variable each, or lists of the same length; the i-th entries must have
+        the same dtype and number of dimensions.
+    name
+        A name for the result (a single one), for printing.
 
-        Returns
-        -------
-        A variable, or a list when the branches are lists. Work that only a branch
-        needs runs only when that branch is taken; values the condition needs (and
-        the graph's inputs) are computed before the choice.
+    Returns
+    -------
+    A variable, or a list when the branches are lists. Work that only a branch
+    needs runs only when that branch is taken; values the condition needs (and
+    the graph's inputs) are computed before the choice.
 
-        Examples
-        --------
-        >>> import symgraph.tensor as T
-    from symgraph.compile.codegen import inline
-    from symgraph.config import config
-        >>> from symgraph.ifelse import ifelse
-        >>> a, b = T.dscalars("a", "b")
-        >>> float(ifelse(a < b, a, b).eval({a: 1.0, b: 2.0}))
-        1.0
+    Examples
+    --------
+    >>> import symgraph.tensor as T
+    >>> from symgraph.ifelse import ifelse
+    >>> a, b = T.dscalars("a", "b")
+    >>> float(ifelse(a < b, a, b).eval({a: 1.0, b: 2.0}))
+    1.0
     """
     as_list = isinstance(then_branch, (list, tuple))
     if as_list != isinstance(else_branch, (list, tuple)):

@@ -20,6 +20,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 SHORT_STEPS = "600"  # enough for 100% training accuracy in logistic_regression.py
+#: environment variables shortening an example beyond its number of steps
+SHORT_ENV = {
+    "out_of_core_logistic_regression.py": {"SYMGRAPH_EXAMPLE_ROWS": "16000"},
+    # 500 images a step: a few steps, on one BLAS thread (the suite runs beside other work)
+    "lenet.py": {"SYMGRAPH_EXAMPLE_STEPS": "5", "OPENBLAS_NUM_THREADS": "1"},
+}
 
 
 def run_example(path: Path, cwd: Path, steps: str | None = SHORT_STEPS) -> str:
@@ -28,6 +34,7 @@ def run_example(path: Path, cwd: Path, steps: str | None = SHORT_STEPS) -> str:
     env.pop("SYMGRAPH_EXAMPLE_STEPS", None)
     if steps is not None:
         env["SYMGRAPH_EXAMPLE_STEPS"] = steps
+        env.update(SHORT_ENV.get(path.name, {}))
     result = subprocess.run(
         [sys.executable, str(path)],
         capture_output=True,
@@ -111,6 +118,46 @@ def check_rnn(output: str) -> None:
     assert final < 0.1 * baseline and final < initial, output  # it learned to remember
 
 
+def check_out_of_core_logistic_regression(output: str) -> None:
+    assert "= compute(" in output  # the generated source is printed
+    (initial,) = numbers_after("initial accuracy:", output)
+    (final,) = numbers_after("training accuracy:", output)
+    assert initial < 60 and final > 85, output
+    assert "w is a ndarray" in output
+
+
+def check_denoising_autoencoder(output: str) -> None:
+    (initial,) = numbers_after("initial reconstruction cost", output)
+    (final,) = numbers_after("final reconstruction cost", output)
+    epochs = [numbers_after(f"Training epoch {k},", output)[-1] for k in range(2)]
+    assert epochs[1] < epochs[0] and final < 0.2 * initial, output  # the cost falls
+
+
+def check_dropout_mlp(output: str) -> None:
+    assert "two calls draw different masks: True" in output, output
+    assert "no_default_updates draws the same: True" in output, output
+    (initial,) = numbers_after("initial test error:", output)
+    (final,) = numbers_after("final test error:", output)
+    assert final < 5.0 < initial, output
+
+
+def check_hmc(output: str) -> None:
+    target, empirical = (numbers_after(f"{kind} mean:", output) for kind in ("target", "empirical"))
+    assert np.allclose(empirical, target, atol=0.1), output
+    target, empirical = (numbers_after(f"{kind} cov:", output) for kind in ("target", "empirical"))
+    assert np.allclose(empirical, target, atol=0.15), output
+    (rate,) = numbers_after("final acceptance rate:", output)
+    assert 0.6 < rate < 1.0, output
+
+
+def check_lenet(output: str) -> None:
+    (before,) = numbers_after("validation error before training:", output)
+    after = numbers_after("epoch", output)[-1]  # the validation error of the last check
+    first, last = numbers_after("first minibatch cost:", output), numbers_after("last", output)
+    assert after < before and last < first, output
+    assert numbers_after("test error:", output)[0] < 100
+
+
 CHECKS = {
     "logistic_regression.py": check_logistic_regression,
     "mlp_backprop.py": check_mlp_backprop,
@@ -118,6 +165,11 @@ CHECKS = {
     "autodiff_tour.py": check_autodiff_tour,
     "printing_tour.py": check_printing_tour,
     "rnn.py": check_rnn,
+    "out_of_core_logistic_regression.py": check_out_of_core_logistic_regression,
+    "denoising_autoencoder.py": check_denoising_autoencoder,
+    "dropout_mlp.py": check_dropout_mlp,
+    "hmc.py": check_hmc,
+    "lenet.py": check_lenet,
 }
 
 

@@ -9,16 +9,21 @@ Nodes the memory plan runs in place are written ``t3 += t1`` or
 ``np.exp(t2, out=t2)``. Every line is recorded with what it computes, so a
 failure at run time can be reported in terms of the user's graph.
 
-Ops holding inner graphs (ifelse, scan) emit their bodies with ``inline``.
+Ops holding inner graphs (ifelse, scan) emit their bodies with ``inline``. An op
+without generated code (a Theano-style op with ``perform``, an ``as_op``) is bound
+once as a global named after it, and its line calls its ``impl``: ``t2 = double_op.impl(x)``.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextvars
+import copy
+import functools
 import itertools
 import keyword
 import linecache
-import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -26,13 +31,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from symgraph.backends import Backend, is_dask_array
+from symgraph.backends.numpy import BACKEND as NUMPY
 from symgraph.compile.inplace import Chains, chain_calls, root_expression
-from symgraph.compile.memory import Plan, alias_input
+from symgraph.compile.memory import Plan, alias_input, destroyed_inputs, plan_memory
 from symgraph.compile.shared import SharedVariable, filter_value
-from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.basic import Apply, Constant, Op, Variable
 from symgraph.graph.fgraph import Graph
+from symgraph.rewrite.engine import short_where
 from symgraph.tensor import special_functions
 from symgraph.tensor.elemwise import Elemwise
+from symgraph.tensor.linalg_base import scipy_linalg
 from symgraph.tensor.type import TensorType
 
 if TYPE_CHECKING:
@@ -79,6 +88,7 @@ class Generated:
     source: str
     filename: str
     lines: dict[int, LineInfo]
+    saves: dict[SharedVariable, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,40 +96,45 @@ class Namespace:
     """The globals of one generated module, and which names are taken in it."""
 
     check_types: bool = False
+    backend: Backend = NUMPY
     values: dict[str, Any] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)
+    #: the number to try first for each numbered base (names are never given back)
+    next_number: dict[str, int] = field(default_factory=dict)
     bound: dict[Any, str] = field(default_factory=dict)
     described: dict[str, str] = field(default_factory=dict)
-    inner_lines: dict[str, LineInfo] = field(default_factory=dict)
+    #: each line an inlined body returned (stripped text) -> that line, to render it again
+    inner_lines: dict[str, Line] = field(default_factory=dict)
     checks: list[tuple[Apply, int]] = field(default_factory=list)
+    saves: dict[SharedVariable, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         base = {
             "np": np,
             "special": special_functions,
+            "scipy_linalg": scipy_linalg,  # imported on first call
             "ndarray": np.ndarray,
             "asarray": np.asarray,
+            "deepcopy": copy.deepcopy,
         }
-        self.values.update(base)
-        self.taken.update(base, keyword.kwlist, keyword.softkwlist)
+        self.values.update(base, **self.backend.globals)
+        self.taken.update(base, self.backend.globals, keyword.kwlist, keyword.softkwlist)
         if self.check_types:
             self.values["_check"] = partial(check_output, self.checks)
             self.taken.add("_check")
 
     def fresh(self, base: str) -> str:
         """An unused name: ``base`` itself, or ``base`` with a number (``t`` gives t1, t2...)."""
-        base = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in base)
-        base = base or "t"
-        if not (base[0].isalpha() or base[0] == "_"):
-            base = f"v_{base}"
+        base = identifier(base)
         numbered = base in ("t", "c") or base.endswith("_t")
         if not numbered and base not in self.taken:
             self.taken.add(base)
             return base
         sep = "" if numbered else "_"
-        n = 1 if numbered else 2
+        n = self.next_number.get(base, 1 if numbered else 2)
         while f"{base}{sep}{n}" in self.taken:
             n += 1
+        self.next_number[base] = n + 1
         self.taken.add(f"{base}{sep}{n}")
         return f"{base}{sep}{n}"
 
@@ -140,6 +155,15 @@ class Namespace:
         key = ("storage", id(var.storage))
         return self.bind(f"{var.name or 'shared'}_storage", var.storage, key)
 
+    def op(self, op: Op) -> str:
+        """The global holding an op whose generated code calls its ``impl``, named after its class."""
+        name = getattr(op, "name", None)
+        if not (isinstance(name, str) and name.isidentifier()):
+            name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(op).__name__).lower()
+        if hasattr(builtins, name):
+            name += "_op"  # ``print`` stays Python's print
+        return self.bind(name, op, ("op", id(op)))
+
     def constant(self, const: Constant) -> str:
         """The global holding a constant's value, bound once per distinct value."""
         value = np.asarray(const.value)
@@ -152,11 +176,15 @@ class Namespace:
 class _Body:
     """The lines computing a schedule of nodes, and the name each variable has in them."""
 
-    def __init__(self, ns: Namespace, prefix: str, plan: Plan, names: dict) -> None:
+    def __init__(
+        self, ns: Namespace, prefix: str, plan: Plan, names: dict, preset: dict | None = None
+    ) -> None:
         self.ns = ns
         self.prefix = prefix
         self.plan = plan
         self.names: dict[Variable, str] = dict(names)
+        #: names chosen in advance for some nodes' outputs
+        self.preset: dict[Variable, str] = dict(preset or {})
         self.temporaries: set[str] = set()
         self.lines: list[Line] = []
         self.profile_ticks: list[Apply] | None = None
@@ -165,6 +193,8 @@ class _Body:
         self.lines.append(Line(code, info, comment))
 
     def new_name(self, var: Variable) -> str:
+        if var in self.preset:
+            return self.preset.pop(var)
         if var.name and var.name.isidentifier():
             return self.ns.fresh(self.prefix + var.name)
         name = self.ns.fresh(self.prefix + "t")
@@ -187,6 +217,9 @@ class _Body:
             storage = self.ns.storage(var)
             self.names[var] = name
             self.line(f"{name} = {storage}.value", LineInfo("setup"))
+            if var in self.plan.snapshots:
+                saved = self.ns.saves[var] = self.ns.fresh(f"{name}_state")
+                self.line(f"{saved} = {var.type.save_code(name)}", LineInfo("setup"))
 
     def emit(self, node: Apply) -> None:
         """The lines of one node: its op's own, or an in-place form chosen by the plan."""
@@ -200,14 +233,35 @@ class _Body:
         if chains is not None:
             codes, outs = self._inplace(node, names, chains)
         else:
-            outs = [self.new_name(v) for v in node.outputs]
-            codes = list(node.op.emit(outs, names))
+            overwritten = self._overwritten(node, names, info)
+            outs = [overwritten.get(k) or self.new_name(v) for k, v in enumerate(node.outputs)]
+            codes = self.ns.backend.emit(node, outs, names)
+            if codes is None:
+                codes = [f"{', '.join(outs)} = {self.ns.op(node.op)}.impl({', '.join(names)})"]
         self.names.update(zip(node.outputs, outs))
         comment = node_comment(node)
         for k, code in enumerate(codes):
             inner = self.ns.inner_lines.get(code.strip())
-            self.line(code, inner or info, comment if k == 0 and inner is None else "")
+            if inner is None:
+                self.line(code, info, comment if k == 0 else "")
+            else:  # rendered again at this indentation, so its comment aligns with the others
+                indent = code[: len(code) - len(code.lstrip())]
+                self.line(indent + inner.code.lstrip(), inner.info, inner.comment)
         self._after(node, outs)
+
+    def _overwritten(self, node: Apply, names: list[str], info: LineInfo) -> dict[int, str]:
+        """The outputs that are inputs overwritten in place (a draw advances its generator):
+        each takes its input's name, copied first unless the plan says nothing reads it later."""
+        result = {}
+        for out, position in destroyed_inputs(node).items():
+            if position not in self.plan.destroys.get(node, ()):
+                copied = self.new_name(node.inputs[position])
+                self.line(
+                    f"{copied} = {node.inputs[position].type.copy_code(names[position])}", info
+                )
+                names[position] = copied
+            result[out] = names[position]
+        return result
 
     def emit_shared_updates(self, nodes: Sequence[Apply]) -> None:
         """Updates computed into their shared variable's buffer, as one guarded block.
@@ -242,6 +296,23 @@ class _Body:
                     self.line(indent + code, info, node_comment(node) if k == 0 else "")
         for node in nodes:
             self._after(node, [self.names[node.outputs[0]]])
+
+    def collect(self, compute: str, variables: Sequence[Variable]) -> None:
+        """``t3, w = compute(t3, t7)``: every result computed at once, by the backend's ``compute``.
+
+        Each result keeps its name, unless that is a global (a constant), which
+        a local of the same name would hide.
+        """
+        texts = list(dict.fromkeys(self.name_of(v) for v in variables))
+        if not texts:
+            return
+        targets = [t if t not in self.ns.values else self.ns.fresh("t") for t in texts]
+        assigned = ", ".join(targets) + ("," if len(targets) == 1 else "")
+        code = f"{assigned} = {compute}({', '.join(texts)})"
+        self.line(code, LineInfo("setup"), "every output and update at once")
+        renamed = dict(zip(texts, targets))
+        for v in variables:
+            self.names[v] = renamed[self.name_of(v)]
 
     def input_names(self, node: Apply) -> list[str]:
         literals = literal_inputs(node)
@@ -281,6 +352,14 @@ class _Body:
         return [*codes, last.assigned(out, buffer)], [out]
 
 
+@functools.lru_cache(maxsize=4096)
+def identifier(text: str) -> str:
+    """``text`` as a Python identifier: other characters become ``_``, a digit first gets
+    ``v_`` in front, nothing at all is ``t``."""
+    text = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in text) or "t"
+    return text if text[0].isalpha() or text[0] == "_" else f"v_{text}"
+
+
 def node_comment(node: Apply) -> str:
     return f"{node.op}  {short_where(node.where)}"
 
@@ -291,8 +370,11 @@ def literal_inputs(node: Apply) -> dict[int, str]:
     NumPy treats a Python number as "weak" (``float32_array * 0.5`` stays
     float32), so a literal is used only where the result dtype equals the
     declared one; a node of literals only is left alone (it would compute a
-    Python number, not an array).
+    Python number, not an array). An op with ``literal_scalars`` (a draw, which
+    fixes its result's dtype itself) takes every scalar constant as a literal.
     """
+    if getattr(node.op, "literal_scalars", False):
+        return {i: t for i, v in enumerate(node.inputs) if (t := literal_text(v)) is not None}
     if not isinstance(node.op, Elemwise):
         return {}
     texts = {}
@@ -328,12 +410,6 @@ def literal_text(var: Variable) -> str | None:
     return f"({text})" if text.startswith("-") else text
 
 
-def short_where(where: str) -> str:
-    """``logreg.py:24`` for ``/home/me/logreg.py:24``."""
-    path, sep, line = where.rpartition(":")
-    return f"{os.path.basename(path)}:{line}" if sep and line.isdigit() else where
-
-
 def render(lines: Sequence[Line], indent: str = "") -> list[str]:
     """Source lines, comments aligned at ``COMMENT_COLUMN`` when the code leaves room."""
     texts = []
@@ -355,25 +431,30 @@ def check_output(checks: list[tuple[Apply, int]], value: Any, index: int) -> Non
     declared = node.outputs[position].type
     if not isinstance(declared, TensorType):
         return
+    array = isinstance(value, (np.ndarray, np.generic)) or is_dask_array(value)
     ok = (
-        isinstance(value, (np.ndarray, np.generic))
+        array
         and str(value.dtype) == declared.dtype
         and value.ndim == declared.ndim
-        and all(s is None or s == g for s, g in zip(declared.shape, value.shape))
+        # a dask array's length is NaN where a boolean mask decides it
+        and all(s is None or s == g or g != g for s, g in zip(declared.shape, value.shape))
     )
     if not ok:
-        got = (
-            f"{value.dtype} array of shape {value.shape}"
-            if isinstance(value, (np.ndarray, np.generic))
-            else type(value).__name__
-        )
+        got = f"{value.dtype} array of shape {value.shape}" if array else type(value).__name__
         raise TypeError(
             f"DEBUG_MODE: {node.op} (built at {node.where}) returned a {got}, but its declared "
             f"type is {declared}"
         )
 
 
-def inline(graph: Graph, input_names: Sequence[str], prefix: str) -> tuple[list[str], list[str]]:
+def inline(
+    graph: Graph,
+    input_names: Sequence[str],
+    prefix: str,
+    *,
+    owned: Sequence[int] = (),
+    output_names: Sequence[str] = (),
+) -> tuple[list[str], list[str]]:
     """Body lines computing ``graph``'s outputs, for an op that holds an inner graph.
 
     Call it from an op's ``emit`` while a function is being generated: the
@@ -392,6 +473,13 @@ def inline(graph: Graph, input_names: Sequence[str], prefix: str) -> tuple[list[
         Names (or expressions) holding the inner inputs' values.
     prefix : str
         Prefix for every name the lines create, e.g. ``"then_"``.
+    owned : sequence of int
+        Positions of inputs whose values the lines may overwrite (a loop's
+        generator state, which a draw advances in place); others are copied
+        before a node overwrites them.
+    output_names : sequence of str, optional
+        Names for the outputs that nodes compute, used instead of temporaries
+        (an output that is an input or a constant keeps its own name).
 
     Returns
     -------
@@ -412,14 +500,28 @@ def inline(graph: Graph, input_names: Sequence[str], prefix: str) -> tuple[list[
         raise RuntimeError("inline() works only inside an op's emit() during code generation")
     if len(input_names) != len(graph.inputs):
         raise ValueError(f"inline: {len(graph.inputs)} inputs, {len(input_names)} names")
-    body = _Body(ns, prefix, Plan(list(graph.apply_nodes)), dict(zip(graph.inputs, input_names)))
+    inputs = list(graph.inputs)
+    plan = plan_memory(
+        graph.apply_nodes,
+        inputs + list(graph.roots),
+        graph.outputs,
+        [True] * len(graph.outputs),
+        (),
+        inplace=False,
+        owned=[inputs[i] for i in owned],
+    )
+    preset = {}
+    for var, name in zip(graph.outputs, output_names):
+        if var.owner is not None:
+            preset.setdefault(var, name)
+    body = _Body(ns, prefix, plan, dict(zip(inputs, input_names)), preset)
     body.read_shared([v for v in graph.roots if isinstance(v, SharedVariable)])
     for node in graph.apply_nodes:
         body.emit(node)
     outs = [body.name_of(v) for v in graph.outputs]
     texts = render(body.lines)
     for text, line in zip(texts, body.lines):
-        ns.inner_lines[text.strip()] = line.info
+        ns.inner_lines[text.strip()] = line
     return texts, outs
 
 
@@ -434,15 +536,20 @@ def generate(
     allow_downcast: bool,
     check_types: bool = False,
     profile: Profile | None = None,
+    backend: Backend = NUMPY,
 ) -> Generated:
     """Generate, compile and register (with ``linecache``) the function running ``plan``.
 
     The function takes the inputs positionally, checks each with a short
-    fast path, reads the shared variables, runs the nodes, copies what the
-    plan says, writes the in-place updates, stores every update, and returns
-    the outputs (one array when ``single``, else a list).
+    fast path, reads the shared variables, runs the nodes, computes the
+    results when the backend says so, copies what the plan says, writes the
+    in-place updates, stores every update, and returns the outputs (one
+    array when ``single``, else a list). The backend first checks it can run
+    every node.
     """
-    ns = Namespace(check_types)
+    shared = _shared_read(plan.schedule, [*outputs, *(v for _, v in updates)])
+    backend.check(plan.schedule, inputs, {var: var.storage.value for var in shared})
+    ns = Namespace(check_types, backend)
     token = _generating.set(ns)
     try:
         fname = ns.fresh(name)
@@ -451,7 +558,7 @@ def generate(
         for var, param, keyword_name in zip(inputs, params, keywords):
             what = f"input {keyword_name or param!r} of {fname}()"
             body.line(_input_check(ns, var, param, allow_downcast, what), LineInfo("input"))
-        body.read_shared(_shared_read(plan.schedule, [*outputs, *(v for _, v in updates)]))
+        body.read_shared(shared)
         if profile is not None:
             start = ns.bind("_start", profile.start)
             body.line(f"_clock = {start}()", LineInfo("setup"))
@@ -461,6 +568,8 @@ def generate(
         for node in plan.schedule:
             if node not in plan.shared_inplace:
                 body.emit(node)
+        if backend.compute is not None:
+            body.collect(backend.compute, [*outputs, *(v for _, v in updates)])
         results = [_result(body, v, i in plan.copy_outputs) for i, v in enumerate(outputs)]
         stored = [
             _result(body, v, i in plan.copy_updates) if v.owner not in plan.shared_inplace else None
@@ -470,6 +579,9 @@ def generate(
         for (var, value), text in zip(updates, stored):
             storage = ns.storage(var)
             body.line(f"{storage}.value = {text or body.names[value]}", LineInfo("setup"))
+        for var, restore in plan.snapshots.items():
+            if restore:  # no update keeps what the call's draws did to it
+                body.line(var.type.restore_code(body.names[var], ns.saves[var]), LineInfo("setup"))
         returned = results[0] if single else f"[{', '.join(results)}]"
         body.line(f"return {returned}", LineInfo("setup"))
     finally:
@@ -486,18 +598,24 @@ def generate(
     exec(compile(source, filename, "exec"), ns.values)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     table = {len(header) + 1 + i: line.info for i, line in enumerate(body.lines)}
-    return Generated(ns.values[fname], source, filename, table)
+    return Generated(ns.values[fname], source, filename, table, ns.saves)
 
 
 def _input_check(ns: Namespace, var: Variable, name: str, allow_downcast: bool, what: str) -> str:
-    """``if x.__class__ is not ndarray or ...: x = filter_x(x)``: a fast path for good input."""
-    convert = ns.bind(f"filter_{name}", input_converter(var.type, what, allow_downcast))
+    """``if x.__class__ is not ndarray or ...: x = filter_x(x)``: a fast path for good input.
+
+    The class is the backend's array type; its ``accept`` may widen the slow path.
+    """
+    convert = input_converter(var.type, what, allow_downcast)
+    if ns.backend.accept is not None:
+        convert = ns.backend.accept(convert, var.type, what, allow_downcast)
+    convert = ns.bind(f"filter_{name}", convert)
     t = var.type
     if not isinstance(t, TensorType):
         return f"{name} = {convert}({name})"
     dtype = ns.bind(t.dtype, np.dtype(t.dtype), ("dtype", t.dtype))
     conditions = [
-        f"{name}.__class__ is not ndarray",
+        f"{name}.__class__ is not {ns.backend.array_type}",
         f"{name}.dtype is not {dtype}",
         f"{name}.ndim != {t.ndim}",
     ] + [f"{name}.shape[{i}] != {s}" for i, s in enumerate(t.shape) if s is not None]
@@ -532,14 +650,16 @@ def _shared_read(schedule: Sequence[Apply], results: Sequence[Variable]) -> list
     return list(seen)
 
 
-def _result(body: _Body, var: Variable, copy: bool) -> str:
+def _result(body: _Body, var: Variable, copied: bool) -> str:
     """The text returned or stored for ``var``: a copy when planned, a 0-d array for scalars."""
     text = body.name_of(var)
     scalar = isinstance(var.type, TensorType) and var.type.ndim == 0
-    if copy:
+    if copied:
         name = body.ns.fresh("t")
-        body.line(
-            f"{name} = {f'np.array({text})' if scalar else f'{text}.copy()'}", LineInfo("setup")
-        )
+        if not isinstance(var.type, TensorType):
+            expression = var.type.copy_code(text)
+        else:
+            expression = f"np.array({text})" if scalar else f"{text}.copy()"
+        body.line(f"{name} = {expression}", LineInfo("setup"))
         return name
     return f"asarray({text})" if scalar else text

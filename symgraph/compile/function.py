@@ -20,17 +20,18 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.backends import get_backend, is_dask_array
 from symgraph.compile.codegen import Generated, LineInfo, generate, short_where
 from symgraph.compile.io import In, Out, as_in, as_out
 from symgraph.compile.memory import plan_memory
 from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.profile import Profile
-from symgraph.compile.shared import SharedVariable
-from symgraph.config import config
+from symgraph.compile.shared import SharedVariable, default_updates
 from symgraph.gradient import gradient_wrt
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.fgraph import Graph
 from symgraph.graph.traversal import ancestors, rebuild
+from symgraph.tensor.evaluate import MissingInputError
 from symgraph.tensor.shape import shape
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import as_tensor_variable
@@ -38,10 +39,6 @@ from symgraph.tensor.variable import as_tensor_variable
 
 class UnusedInputError(TypeError):
     """An input of ``function`` that no output or update depends on."""
-
-
-class MissingInputError(TypeError):
-    """A variable the outputs need that is neither an input, a constant nor shared."""
 
 
 def function(
@@ -54,6 +51,7 @@ def function(
     on_unused_input: str = "raise",
     allow_input_downcast: bool | None = None,
     profile: bool = False,
+    no_default_updates: bool | Sequence[SharedVariable] = False,
 ) -> Function:
     """Compile a graph into a callable ``Function``, as Theano's ``theano.function``.
 
@@ -70,8 +68,9 @@ def function(
     givens : dict or list of (Variable, Variable) pairs
         Substitutions made in the outputs and updates before compiling.
     mode : str or Mode, optional
-        'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE' or a ``Mode``; by default
-        the optimizer is ``config.optimizer``.
+        'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'DASK' (code over dask
+        arrays, see docs/distributed.md) or a ``Mode``; by default the
+        optimizer is ``config.optimizer``.
     name : str, optional
         Name of the generated Python function (shown in tracebacks).
     on_unused_input : {'raise', 'warn', 'ignore'}
@@ -81,6 +80,10 @@ def function(
         precision (e.g. float64 data for a float32 input).
     profile : bool
         Time every node; read the table with ``print(f.profile)``.
+    no_default_updates : bool or list of SharedVariable
+        Leave out the default updates (``SharedVariable.default_update``) of
+        every shared variable (True) or of those listed. A random stream's
+        generators advance through default updates, so this freezes them.
 
     Returns
     -------
@@ -103,6 +106,10 @@ def function(
     targets = [o.variable for o in outs] + [u for _, u in update_pairs]
     if replace:
         targets = rebuild(targets, replace)
+    updated = [s for s, _ in update_pairs]
+    defaults = _updates(default_updates(targets, updated, no_default_updates, replace))
+    update_pairs += defaults
+    targets += [u for _, u in defaults]
     _check_roots(ins, targets, on_unused_input)
     graph = Graph([i.variable for i in ins], targets)
     from symgraph.rewrite.pipeline import optimize
@@ -126,7 +133,8 @@ def function(
         time.perf_counter() - start,
     )
     if mode.debug:
-        compiled._wrap = _gradient_shape_check(ins, outs, replace, [s for s, _ in update_pairs])
+        updated = [s for s, _ in update_pairs]
+        compiled._wrap = _gradient_shape_check(ins, outs, replace, updated, mode.backend)
         compiled._fn = compiled._wrap(compiled._fn)
     return compiled
 
@@ -205,12 +213,56 @@ class Function:
         self._fn = self._generated.fn
         self.compile_time = build_time + time.perf_counter() - start
 
+    def copy(
+        self,
+        share_memory: bool = False,
+        swap: Mapping[SharedVariable, SharedVariable] | None = None,
+        delete_updates: bool = False,
+        name: str | None = None,
+        profile: bool | None = None,
+    ) -> Function:
+        """A new function computing the same graph, as Theano's ``Function.copy``.
+
+        ``swap`` maps shared variables to others of the same type, which the copy
+        reads and updates instead; ``delete_updates`` drops the updates.
+        ``share_memory`` is accepted for Theano programs: generated code keeps no
+        storage between calls but the shared variables', which the copy shares
+        unless swapped.
+        """
+        swap = dict(swap or {})
+        for old, new in swap.items():
+            if not isinstance(new, SharedVariable) or not _fits(new.type, old.type):
+                raise TypeError(f"copy(swap=...): {new!r} cannot stand for {old!r} ({old.type})")
+        updates = [] if delete_updates else self.updates
+        n_out = len(self.outputs)
+        targets = [*self.graph.outputs[:n_out], *(value for _, value in updates)]
+        graph = Graph(self.graph.inputs, rebuild(targets, swap) if swap else targets)
+        name = name or self.name
+        return Function(
+            self.inputs,
+            self.outputs,
+            self._single,
+            [swap.get(var, var) for var, _ in updates],
+            graph,
+            self.rewrites,
+            self.mode,
+            name,
+            self._allow_downcast,
+            Profile(name) if profile else None,
+            0.0,
+        )
+
     def _generate(self, inplace: bool) -> Generated:
         graph, n_out = self.graph, len(self.outputs)
         outputs = list(graph.outputs[:n_out])
         roots = list(graph.inputs) + list(graph.roots)
         borrowed = [o.borrow for o in self.outputs]
-        plan = plan_memory(graph.apply_nodes, roots, outputs, borrowed, self.updates, inplace)
+        backend = get_backend(self.mode.backend)
+        inplace = inplace and backend.inplace
+        restorable = [v for v in graph.roots if hasattr(v.type, "save_code")]
+        plan = plan_memory(
+            graph.apply_nodes, roots, outputs, borrowed, self.updates, inplace, restorable
+        )
         generated = generate(
             self.name,
             list(graph.inputs),
@@ -222,6 +274,7 @@ class Function:
             self._allow_downcast,
             check_types=self.mode.debug,
             profile=self.profile,
+            backend=backend,
         )
         weakref.finalize(self, linecache.cache.pop, generated.filename, None)
         return generated
@@ -275,6 +328,7 @@ class Function:
 
     def _failed(self, err: Exception, args: Sequence[Any]) -> Any:
         """Re-raise ``err`` naming the node that failed, or rerun without in-place work."""
+        _restore_saved(err, self._generated)
         found = _failing_line(err, self._generated)
         if found is None:
             raise err
@@ -289,6 +343,12 @@ class Function:
             raise err
         line = linecache.getline(self._generated.filename, lineno)
         raise _explained(err, info, frame, line) from None
+
+    def __reduce__(self) -> tuple:
+        """Pickled as its optimized graph and settings; loading generates its code again."""
+        from symgraph.compile.pickling import function_state, restore_function
+
+        return restore_function, (function_state(self),)
 
     def __repr__(self) -> str:
         names = ", ".join(i.name or "?" for i in self.inputs)
@@ -320,6 +380,22 @@ def _failing_line(err: Exception, generated: Generated) -> tuple[LineInfo, Any, 
     return found
 
 
+def _restore_saved(err: Exception, generated: Generated) -> None:
+    """Undo what a call that raised did to shared values it changes in place (a draw advances
+    its generator): each is reset to the state the call saved when it started."""
+    if not generated.saves:
+        return
+    tb = err.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != generated.filename:
+        tb = tb.tb_next
+    if tb is None:
+        return
+    saved = tb.tb_frame.f_locals
+    for var, name in generated.saves.items():
+        if name in saved:  # saved before anything could change it
+            var.type.restore(var.storage.value, saved[name])
+
+
 def _where_text(where: str) -> str:
     """``logreg.py:24 (/home/me/logreg.py:24)``: short first, the full path when it adds to it."""
     short = short_where(where)
@@ -334,7 +410,7 @@ def _explained(err: Exception, info: LineInfo, frame: Any, line: str) -> Excepti
         value = frame.f_locals.get(text, frame.f_globals.get(text, _MISSING))
         if value is _MISSING and isinstance(var, Constant):
             value = np.asarray(var.value)
-        if isinstance(value, (np.ndarray, np.generic)):
+        if isinstance(value, (np.ndarray, np.generic)) or is_dask_array(value):
             described.append(f"{text}: {value.dtype}, shape {value.shape}")
         else:
             described.append(f"{text}: {type(value).__name__}")
@@ -472,12 +548,13 @@ def _gradient_shape_check(
     outs: Sequence[Out],
     replace: Mapping[Variable, Variable],
     updated: Sequence[SharedVariable],
+    backend: str,
 ) -> Any:
     """DEBUG_MODE: a wrapper of the generated function that checks after each call that
     every output ``grad`` returned has the shape of the variable it is the gradient of.
 
-    The variables' shapes come from a FAST_COMPILE function of the same inputs, so
-    no rewrite under test computes them; gradients of variables the inputs do not
+    The variables' shapes come from a FAST_COMPILE function of the same inputs (on the
+    same backend, so dask inputs stay lazy), so no rewrite under test computes them; gradients of variables the inputs do not
     determine are not checked. A failing check restores the updated shared variables.
     """
     checks = [(i, w) for i, o in enumerate(outs) if (w := gradient_wrt(o.variable)) is not None]
@@ -489,7 +566,7 @@ def _gradient_shape_check(
             inputs,
             [shape(w) for _, w in checks],
             givens=list(replace.items()),
-            mode="FAST_COMPILE",
+            mode=Mode(optimizer="fast_compile", backend=backend),
             on_unused_input="ignore",
         )
     except MissingInputError:
@@ -510,7 +587,7 @@ def _call_checked(
 ) -> Any:
     """``fn(*args)``, undone and raising when a gradient's shape differs from its variable's."""
     expected = shapes_of(*args)
-    saved = [(var.storage, np.copy(var.storage.value)) for var in updated]
+    saved = [(var.storage, var.get_value()) for var in updated]
     results = fn(*args)
     values = [results] if n_out == 1 and not isinstance(results, list) else results
     for (i, w), want in zip(checks, expected):
@@ -534,32 +611,3 @@ def _check_optimized(before: Graph, after: Graph) -> None:
             raise RuntimeError(
                 f"the optimizer changed the type of {old!r}: {old.type} -> {new.type}"
             )
-
-
-#: compiled functions of ``Variable.eval``, most recently used last
-_eval_cache: OrderedDict[tuple, tuple[Variable, tuple, Function]] = OrderedDict()
-EVAL_CACHE_SIZE = 128
-
-
-def eval_variable(var: Variable, inputs_to_values: Mapping[Variable, Any]) -> Any:
-    """``var.eval(inputs_to_values)``: compiled once per (variable, inputs), then cached.
-
-    A key may be any variable, shared ones included (they are substituted for
-    this evaluation only). The cache holds its entries strongly, so their ids
-    stay unique, and forgets the least recently used beyond ``EVAL_CACHE_SIZE``.
-    """
-    keys = tuple(inputs_to_values)
-    cache_key = (id(var), tuple(map(id, keys)), config.optimizer)
-    entry = _eval_cache.get(cache_key)
-    if entry is None:
-        substitutes = {k: k.type(k.name) for k in keys if isinstance(k, SharedVariable)}
-        inputs = [substitutes.get(k, k) for k in keys]
-        compiled = function(
-            inputs, var, givens=list(substitutes.items()), on_unused_input="ignore", name="eval"
-        )
-        entry = _eval_cache[cache_key] = (var, keys, compiled)
-        if len(_eval_cache) > EVAL_CACHE_SIZE:
-            _eval_cache.popitem(last=False)
-    else:
-        _eval_cache.move_to_end(cache_key)
-    return entry[2](*inputs_to_values.values())

@@ -23,69 +23,44 @@ anything (the function then falls back to a plan without in-place work).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable, building_at
-from symgraph.lazy import LazyFunction
-from symgraph.tensor import special_functions
-from symgraph.tensor.elemwise import Elemwise
-from symgraph.tensor.fused import Fused, literal_text
+from symgraph.graph.syntax import AUGMENTED
+from symgraph.tensor.elemwise import MAX_OPERANDS, Elemwise
+from symgraph.tensor.fused import Fused, binary_members, literal_text
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorVariable
 
 #: arrays with fewer elements run slower in place (measured, see ``memory``)
 MIN_INPLACE_SIZE = 2
 
-#: ``{0} + {1}`` templates with an augmented-assignment form ``a += b``
-AUGMENTABLE = ("+", "-", "*", "/", "//", "%", "**", "&", "|", "^")
-
 #: a member of an elementwise node: its op and its arguments (see ``Fused``)
 Member = tuple[Op, tuple]
 
 
 def ufunc_path(op: object) -> str | None:
-    """``'np.add'`` / ``'special.erf'``: the NumPy ufunc an Elemwise row applies, by name.
-
-    Such a row accepts ``out=``. A SciPy function behind a lazy import is
-    looked up now: a graph that uses it will import SciPy when it runs anyway.
-    """
-    return _row_ufunc_path(op) if isinstance(op, Elemwise) else None
-
-
-@functools.cache
-def _row_ufunc_path(op: Elemwise) -> str | None:
-    fn = op.fn
-    name = getattr(fn, "__name__", "")
-    target = fn.resolve() if isinstance(fn, LazyFunction) else fn
-    if not isinstance(target, np.ufunc):
-        return None
-    if getattr(np, name, None) is fn:
-        return f"np.{name}"
-    if getattr(special_functions, name, None) is fn:
-        return f"special.{name}"
-    return None
+    """``'np.add'`` / ``'special.erf'``: the NumPy ufunc an Elemwise row applies, which
+    accepts ``out=``; None for other ops."""
+    return op.call if isinstance(op, Elemwise) and op.ufunc else None
 
 
 def augmented_operator(op: object) -> str | None:
-    """``'+'`` when the op's code is ``{0} + {1}``, so ``a += b`` computes it in place."""
-    template = getattr(op, "template", "")
-    head, sep, tail = template.partition(" ")
-    symbol, sep2, rest = tail.partition(" ")
-    if head == "{0}" and sep and sep2 and rest == "{1}" and symbol in AUGMENTABLE:
-        return symbol
-    return None
+    """``'+'`` when the op is written ``a + b``, so ``a += b`` computes it in place."""
+    symbol = getattr(op, "operator", None)
+    return symbol if symbol in AUGMENTED and op.nin == 2 else None
 
 
-def members(op: object) -> tuple[Member, ...] | None:
-    """The member tree of an elementwise node's op (an Elemwise row is one member), or None."""
+def members(op: object, nin: int) -> tuple[Member, ...] | None:
+    """The member tree of an elementwise node's op (an Elemwise row is one member), with
+    n-ary sums and products as chains of two-operand members; None for other ops."""
     if isinstance(op, Fused):
-        return op.members
-    if isinstance(op, Elemwise):
-        return ((op, tuple(range(op.nin))),)
+        return op.binary_members
+    if isinstance(op, Elemwise) and nin <= MAX_OPERANDS:  # a longer sum is written line by line
+        return binary_members(((op, tuple(range(nin))),))
     return None
 
 
@@ -131,7 +106,7 @@ class MemberTree:
 
     def __init__(self, node: Apply) -> None:
         self.node = node
-        self.members = members(node.op) or ()
+        self.members = members(node.op, len(node.inputs)) or ()
         self.reader: dict[int, int] = {}
         self.direct: dict[int, list[int]] = {}  # input position -> members naming it
         for j, (_, refs) in enumerate(self.members):
@@ -150,7 +125,7 @@ class MemberTree:
     def result(self, j: int) -> Variable:
         """A variable typed as member ``j``'s result (computed once for all members)."""
         if self._types is None:
-            if isinstance(self.node.op, Fused):
+            if len(self.members) > 1:
                 results: list[Variable] = []
                 with building_at(self.node.where):  # skip looking up the user's line
                     for op, refs in self.members:
@@ -239,7 +214,8 @@ class MemberTree:
 
 @dataclass(frozen=True)
 class Call:
-    """One in-place ufunc call: ``path(*args, out=buffer)``, ``args[carrier]`` being the buffer."""
+    """One in-place ufunc call: ``path(*args, out=buffer)``, ``args[carrier]`` being the buffer
+    (an operator call like ``a += b`` has no leading arguments)."""
 
     path: str
     args: tuple[str, ...]
@@ -260,7 +236,7 @@ class Call:
 def chain_calls(op: object, chains: Chains, names: Sequence[str]) -> list[tuple[int, Call]]:
     """The in-place calls of an elementwise node's chains in evaluation order, each with the
     input position whose buffer it writes; the last is the root's when the node has a target."""
-    tree_members = members(op)
+    tree_members = members(op, len(names))
     given: dict[int, str] = {}  # member -> the buffer name holding its result
     latest: dict[int, tuple] = {}  # input position -> the ref its buffer goes by now
     calls = []
@@ -269,6 +245,7 @@ def chain_calls(op: object, chains: Chains, names: Sequence[str]) -> list[tuple[
         if position is None:
             continue
         args = tuple(_argument(tree_members, len(names), r, names, given) for r in refs)
+        args = (*getattr(member_op, "leading", ()), *args)
         carrier = refs.index(latest.get(position, position))
         symbol = augmented_operator(member_op)
         commutative = getattr(member_op, "commutative", False)
@@ -282,7 +259,7 @@ def chain_calls(op: object, chains: Chains, names: Sequence[str]) -> list[tuple[
 
 def root_expression(op: object, chains: Chains, names: Sequence[str]) -> str:
     """The root member's expression, reading chain results from their buffers."""
-    tree_members = members(op)
+    tree_members = members(op, len(names))
     given = {j: names[p] for j, p in chains.buffers.items()}
     return _expression(tree_members, len(names), len(tree_members) - 1, names, given)
 

@@ -16,7 +16,15 @@ decides three things, none of which may change a result:
   buffer first (``gw *= 0.1; w -= gw``);
 * an output or update value that may alias an input, a shared variable, a
   constant or another result is copied, so the caller and the storage cells
-  never share an array by accident.
+  never share an array by accident; so is a read-only view (an op with
+  ``readonly_views``, such as ``np.diagonal``), which is never written into;
+* a node that overwrites an input by its nature (``destroy_map``: a draw
+  advances its NumPy generator) does so only when nothing reads that input
+  afterwards and it belongs to the call; otherwise the code copies it first.
+  A shared generator belongs to the call when its state is saved as the call
+  starts (``snapshots``): the call restores it if it raises, or at its end
+  when no update stores the advanced generator back, so a call still changes
+  a shared variable only through its updates.
 
 Whether in-place work pays was measured (``benchmarks/inplace.py``, time of
 the in-place form over allocating the result): ``a += b`` costs 0.8x from two
@@ -35,13 +43,18 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from symgraph.compile.inplace import Chains, MemberTree, can_hold_result
+from symgraph.compile.inplace import Chains, MemberTree, can_hold_result, members
 from symgraph.graph.basic import Apply, Variable
 
 
 def alias_input(node: Apply) -> int | None:
     """0 for an identity op (its output is its input itself, so it has no code), else None."""
     return 0 if getattr(node.op, "forward_identity", False) else None
+
+
+def destroyed_inputs(node: Apply) -> dict[int, int]:
+    """Output index -> position of the input it is, overwritten in place (``destroy_map``)."""
+    return {out: positions[0] for out, positions in node.op.destroy_map.items()}
 
 
 def aliased_inputs(node: Apply) -> Sequence[int]:
@@ -59,7 +72,10 @@ class Plan:
     write into which input's buffer; ``target`` receives the result);
     ``shared_inplace`` maps each update node computed into its shared
     variable's buffer to that variable (these nodes end the schedule);
-    ``copy_outputs`` and ``copy_updates`` are positions whose value is copied.
+    ``copy_outputs`` and ``copy_updates`` are positions whose value is copied;
+    ``destroys`` maps a node to the inputs it may overwrite without a copy;
+    ``snapshots`` maps each shared variable whose value a node overwrites to
+    whether the call restores it at its end (no update keeps the new state).
     """
 
     schedule: list[Apply]
@@ -67,6 +83,8 @@ class Plan:
     shared_inplace: dict[Apply, Variable] = field(default_factory=dict)
     copy_outputs: set[int] = field(default_factory=set)
     copy_updates: set[int] = field(default_factory=set)
+    destroys: dict[Apply, set[int]] = field(default_factory=dict)
+    snapshots: dict[Variable, bool] = field(default_factory=dict)
 
 
 def plan_memory(
@@ -76,22 +94,33 @@ def plan_memory(
     borrowed: Sequence[bool],
     updates: Sequence[tuple[Variable, Variable]],
     inplace: bool = True,
+    restorable: Sequence[Variable] = (),
+    owned: Sequence[Variable] = (),
 ) -> Plan:
     """Plan in-place work and copies for ``schedule`` (a valid order of the graph's nodes).
 
     ``roots`` are the variables whose buffers belong to someone else (inputs,
-    shared variables, constants); ``updates`` pairs each shared variable with
-    its new value. With ``inplace=False`` only the copies are planned.
+    shared variables, constants), except those in ``owned``; ``updates`` pairs
+    each shared variable with its new value; ``restorable`` are the shared roots
+    a node may overwrite, their state saved first. With ``inplace=False`` only
+    the copies and the overwrites nodes cannot avoid are planned.
     """
-    trees = {node: MemberTree(node) for node in schedule} if inplace else {}
+    trees = (
+        {node: MemberTree(node) for node in schedule if members(node.op, len(node.inputs))}
+        if inplace
+        else {}
+    )
     moved = _shared_inplace(schedule, outputs, borrowed, updates, trees) if inplace else {}
     order = [n for n in schedule if n not in moved] + list(moved)
     plan = Plan(order, shared_inplace=moved)
-    tracker = _BufferTracker(order, roots, list(outputs) + [u for _, u in updates])
+    kept = list(outputs) + [u for _, u in updates]
+    tracker = _BufferTracker(order, roots, kept, owned)
+    saved_in = {b: v for v in restorable for b in tracker.buffers_of(v)}  # buffer -> its root
+    savable = frozenset(saved_in)
     for index, node in enumerate(order):
         chains = None
-        if inplace and trees[node].members:
-            tree = trees[node]
+        tree = trees.get(node)
+        if tree is not None:
             free = [i for i in tree.candidates() if tracker.is_dead(node, i, index)]
             if node in moved:
                 target = node.inputs.index(moved[node])
@@ -100,12 +129,21 @@ def plan_memory(
             chains = tree.plan(target, free)
         if chains is not None:
             plan.inplace[node] = chains
-        tracker.add(node, chains.target if chains is not None else None)
+        copied = set()
+        for out, position in destroyed_inputs(node).items():
+            if tracker.is_dead(node, position, index, savable):
+                plan.destroys.setdefault(node, set()).add(position)
+                for buffer in tracker.buffers_of(node.inputs[position]) & savable:
+                    plan.snapshots[saved_in[buffer]] = True
+            else:
+                copied.add(out)
+        tracker.add(node, chains.target if chains is not None else None, copied)
     update_buffers = frozenset().union(*(tracker.buffers_of(u) for _, u in updates))
     returned: frozenset[int] = frozenset()
     for i, (out, borrow) in enumerate(zip(outputs, borrowed)):
         buffers = tracker.buffers_of(out)
-        if not borrow and buffers & (tracker.pinned | returned | update_buffers):
+        aliased = buffers & (tracker.pinned | returned | update_buffers)
+        if not borrow and (aliased or out in tracker.readonly):
             plan.copy_outputs.add(i)
         else:
             returned |= buffers
@@ -113,9 +151,13 @@ def plan_memory(
     for i, (shared, value) in enumerate(updates):
         buffers = tracker.buffers_of(value)
         foreign = tracker.pinned - tracker.buffers_of(shared)
-        if value.owner not in moved and buffers & (foreign | claimed):
+        if value.owner not in moved and (
+            buffers & (foreign | claimed) or value in tracker.readonly
+        ):
             plan.copy_updates.add(i)
         claimed |= buffers
+        if shared in plan.snapshots and i not in plan.copy_updates:
+            plan.snapshots[shared] = buffers != tracker.buffers_of(shared)
     return plan
 
 
@@ -179,7 +221,11 @@ class _BufferTracker:
     """Which buffers each variable may share, and the last step that reads each buffer."""
 
     def __init__(
-        self, order: Sequence[Apply], roots: Sequence[Variable], kept: Sequence[Variable]
+        self,
+        order: Sequence[Apply],
+        roots: Sequence[Variable],
+        kept: Sequence[Variable],
+        owned: Sequence[Variable] = (),
     ) -> None:
         self.last_read: dict[Variable, int] = {}
         for index, node in enumerate(order):
@@ -190,9 +236,10 @@ class _BufferTracker:
         self._ids = itertools.count()
         self.buffers: dict[Variable, frozenset[int]] = {}
         self.last_use: dict[int, int] = {}  # buffer -> last step reading any variable in it
-        for v in roots:
+        self.readonly: set[Variable] = set()  # views NumPy made read-only, and views of them
+        for v in [*roots, *owned]:
             self._new_buffer(v)
-        self.pinned = frozenset(b for v in roots for b in self.buffers[v])
+        self.pinned = frozenset(b for v in roots if v not in owned for b in self.buffers[v])
 
     def _new_buffer(self, var: Variable) -> None:
         buffer = next(self._ids)
@@ -205,11 +252,14 @@ class _BufferTracker:
             self.pinned |= self.buffers[var]
         return self.buffers[var]
 
-    def is_dead(self, node: Apply, position: int, index: int) -> bool:
-        """True when node ``index`` may overwrite the buffer of its input at ``position``."""
+    def is_dead(
+        self, node: Apply, position: int, index: int, allowed: frozenset[int] = frozenset()
+    ) -> bool:
+        """True when node ``index`` may overwrite the buffer of its input at ``position``
+        (a pinned buffer only when it is ``allowed``)."""
         target = node.inputs[position]
         buffers = self.buffers_of(target)
-        if len(buffers) != 1 or buffers & self.pinned:
+        if len(buffers) != 1 or (buffers & self.pinned) - allowed or target in self.readonly:
             return False
         (buffer,) = buffers
         if self.last_use[buffer] > index:
@@ -217,11 +267,18 @@ class _BufferTracker:
         # another input viewing the same memory differently would be read while written
         return not any(v is not target and buffer in self.buffers_of(v) for v in node.inputs)
 
-    def add(self, node: Apply, target: int | None) -> None:
-        """Record the buffers of ``node``'s outputs (``target``: the input it overwrites)."""
-        positions = (target,) if target is not None else aliased_inputs(node)
-        shared = frozenset().union(*(self.buffers_of(node.inputs[i]) for i in positions))
-        for out in node.outputs:
+    def add(self, node: Apply, target: int | None, copied: set[int] = frozenset()) -> None:
+        """Record the buffers of ``node``'s outputs (``target``: the input it overwrites;
+        ``copied``: outputs overwriting a copy of their input, so new buffers)."""
+        views = node.op.view_map
+        for k, out in enumerate(node.outputs):
+            positions = (target,) if target is not None else () if k in copied else views.get(k, ())
+            shared = frozenset().union(*(self.buffers_of(node.inputs[i]) for i in positions))
+            if target is None and (
+                getattr(node.op, "readonly_views", False)
+                or any(node.inputs[i] in self.readonly for i in positions)
+            ):
+                self.readonly.add(out)
             if not shared:
                 self._new_buffer(out)
                 continue

@@ -4,18 +4,24 @@ Every compiled function that uses a shared variable reads its cell at the start
 of a call and, when it updates it, writes the cell after everything else is
 computed (possibly into the stored array itself, so stored arrays are kept
 writeable). ``get_value``/``set_value`` copy unless ``borrow=True``, so a
-user's array and a cell never alias by accident.
+user's array and a cell never alias by accident. A cell may also hold a dask
+array (a dataset for ``mode="DASK"``): it is never copied, as dask arrays never
+change.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from symgraph.backends import is_dask_array
 from symgraph.config import config
 from symgraph.graph.basic import Type, Variable
+from symgraph.graph.traversal import graph_inputs, rebuild
+from symgraph.tensor.random.type import random_generator_type
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import _TensorOperators
 
@@ -43,9 +49,16 @@ class SharedVariable(Variable):
         When True, ``set_value`` accepts only values that need no conversion.
     storage : Storage, optional
         An existing cell to share (``clone`` uses it); a new one by default.
+
+    Attributes
+    ----------
+    default_update : Variable or None
+        Theano's default update: the new value every function that reads this
+        variable stores back, unless it has an update of its own or was compiled
+        with ``no_default_updates`` (a random stream's generator uses it).
     """
 
-    __slots__ = ("storage", "strict")
+    __slots__ = ("storage", "strict", "default_update")
 
     def __init__(
         self,
@@ -58,6 +71,7 @@ class SharedVariable(Variable):
         super().__init__(type, name=name)
         self.storage = Storage(value) if storage is None else storage
         self.strict = strict
+        self.default_update: Variable | None = None
 
     def get_value(self, borrow: bool = False) -> Any:
         """The current value: a copy, or the stored object itself when ``borrow``."""
@@ -67,6 +81,11 @@ class SharedVariable(Variable):
     def set_value(self, value: Any, borrow: bool = False) -> None:
         """Store ``value`` (checked against the type; copied unless ``borrow``)."""
         what = f"set_value of shared variable {self!r}"
+        if is_dask_array(value) and isinstance(self.type, TensorType):
+            from symgraph.backends.dask import checked_input
+
+            self.storage.value = checked_input(value, self.type, what, allow_downcast=False)
+            return
         if self.strict:
             converted = _strict_filter(self.type, value, what)
         else:
@@ -88,17 +107,25 @@ class TensorSharedVariable(_TensorOperators, SharedVariable):
     __slots__ = ()
 
 
+class RandomGeneratorSharedVariable(SharedVariable):
+    """A shared NumPy ``Generator``: a random stream's state, advanced by the draws reading it."""
+
+    __slots__ = ()
+
+
 def shared(
     value: Any, name: str | None = None, borrow: bool = False, strict: bool = False
-) -> TensorSharedVariable:
+) -> SharedVariable:
     """A shared variable holding ``value``, as Theano's ``theano.shared``.
 
     Parameters
     ----------
-    value : array_like or number
-        An array, or a Python/NumPy scalar (a 0-d value). Python floats take
+    value : array_like, number or numpy.random.Generator
+        An array, or a Python/NumPy scalar (a 0-d value), or a generator (the
+        state of a random stream, see docs/random.md). Python floats take
         ``config.floatX``. Every static shape entry is None: later values may
-        change shape, but not dtype or number of dimensions.
+        change shape, but not dtype or number of dimensions. A dask array is
+        held as it is, for functions compiled with ``mode="DASK"``.
     name : str, optional
     borrow : bool
         Use ``value`` itself as storage instead of a copy (so in-place updates
@@ -111,10 +138,18 @@ def shared(
     >>> import numpy as np
     >>> w = shared(np.zeros(3), name="w")
     >>> w.type, w.get_value()
-    (TensorType(dtype='float64', shape=(None,)), array([0., 0., 0.]))
+    (TensorType(float64, vector), array([0., 0., 0.]))
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared() takes a value, not the symbolic variable {value!r}")
+    if is_dask_array(value):
+        type_ = TensorType(str(value.dtype), (None,) * value.ndim)
+        return TensorSharedVariable(type_, value, name=name, strict=strict)
+    if isinstance(value, (np.random.Generator, np.random.RandomState)):
+        value = random_generator_type.filter(value, what="shared()")
+        return RandomGeneratorSharedVariable(
+            random_generator_type, value if borrow else _copy(value), name=name, strict=strict
+        )
     if not isinstance(value, (np.ndarray, np.generic, bool, int, float, complex, list, tuple)):
         raise TypeError(f"shared() cannot hold a {type(value).__name__}; give an array or number")
     dtype = None
@@ -128,6 +163,36 @@ def shared(
         array = array.copy()
     type_ = TensorType(str(array.dtype), (None,) * array.ndim)
     return TensorSharedVariable(type_, array, name=name, strict=strict)
+
+
+def default_updates(
+    targets: Sequence[Variable],
+    updated: Iterable[SharedVariable],
+    no_default_updates: bool | Iterable[SharedVariable] = False,
+    replace: Mapping[Variable, Variable] | None = None,
+) -> list[tuple[SharedVariable, Variable]]:
+    """Theano's default updates: ``(v, v.default_update)`` for each shared variable ``v``
+    the targets read that has one, is not in ``updated`` (it has its own update) and is
+    not excluded by ``no_default_updates`` (True excludes all). The expressions added may
+    read more shared variables, whose default updates are added in turn; ``replace``
+    (a function's givens) is applied to each.
+    """
+    if no_default_updates is True:
+        return []
+    skip = set(updated) | set(no_default_updates or ())
+    pairs: list[tuple[SharedVariable, Variable]] = []
+    pending = list(targets)
+    while pending:
+        found = [
+            v
+            for v in graph_inputs(pending)
+            if isinstance(v, SharedVariable) and v.default_update is not None and v not in skip
+        ]
+        skip.update(found)
+        values = [v.default_update for v in found]
+        pending = rebuild(values, replace) if replace else values
+        pairs += zip(found, pending)
+    return pairs
 
 
 def filter_value(type_: Type, value: Any, what: str, allow_downcast: bool = False) -> Any:
@@ -158,4 +223,6 @@ def _writeable(value: Any) -> bool:
 
 
 def _copy(value: Any) -> Any:
+    if is_dask_array(value):
+        return value
     return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)

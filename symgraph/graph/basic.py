@@ -8,13 +8,16 @@ its ``owner``. Rewrites never mutate a node; they build new ones.
 from __future__ import annotations
 
 import contextlib
+import copyreg
 import functools
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+
+from symgraph.graph.syntax import CALL, Form
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 _where_override: list[str] = []
@@ -84,6 +87,24 @@ class Variable:
         """A fresh root variable of the same class, type and name (no owner)."""
         return type(self)(self.type, name=self.name)
 
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """A root pickles its slots; a computed variable its graph, as a flat table."""
+        if self.owner is not None:
+            from symgraph.graph.serialize import flatten, restore_variable
+
+            return restore_variable, flatten([self])
+        state = {
+            name: getattr(self, name)
+            for cls in type(self).__mro__
+            for name in getattr(cls, "__slots__", ())
+            if name != "__weakref__" and hasattr(self, name)
+        }
+        return copyreg.__newobj__, (type(self),), state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
     def __repr__(self) -> str:
         if self.name is not None:
             return self.name
@@ -104,6 +125,11 @@ class Constant(Variable):
     def clone(self) -> Constant:
         return type(self)(self.type, self.value, name=self.name)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if isinstance(self.value, np.ndarray):
+            self.value.setflags(write=False)  # as constant() made it
+
     def signature(self) -> tuple:
         """Key under which equal constants are merged."""
         value = np.asarray(self.value)
@@ -120,17 +146,55 @@ Type.variable_class = Variable
 
 
 class Apply:
-    """One application of an op: immutable, remembers the user's ``file:line``."""
+    """One application of an op: immutable, remembers the user's ``file:line``.
+
+    Each entry of ``outputs`` is a Type (a new output variable is made for it)
+    or, as Theano's ``Apply(op, [x], [x.type()])`` writes it, a fresh variable
+    without an owner, which becomes that output.
+    """
 
     __slots__ = ("op", "inputs", "outputs", "where")
 
     def __init__(
-        self, op: Op, inputs: Sequence[Variable], out_types: Sequence[Type], where: str | None
+        self,
+        op: Op,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Type | Variable],
+        where: str | None = None,
     ) -> None:
         self.op = op
         self.inputs = tuple(inputs)
         self.where = where if where is not None else user_where()
-        self.outputs = tuple(t.variable_class(t, self, i) for i, t in enumerate(out_types))
+        self.outputs = tuple(
+            t.variable_class(t, self, i) if isinstance(t, Type) else self._adopt(t, i)
+            for i, t in enumerate(outputs)
+        )
+
+    def _adopt(self, var: Variable, index: int) -> Variable:
+        """``var`` as output ``index``: allowed once, for a variable no node computes yet."""
+        if not isinstance(var, Variable) or var.owner is not None or isinstance(var, Constant):
+            raise TypeError(
+                f"the outputs of {self.op}'s Apply must be types or new variables "
+                f"(x.type()), got {var!r}"
+            )
+        if any(var is v for v in self.inputs) or hasattr(var, "storage"):
+            raise TypeError(f"{var!r} is an input or a shared variable; it cannot be an output")
+        var.owner, var.index, var.where = self, index, self.where
+        return var
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        from symgraph.graph.serialize import flatten, restore_node
+
+        return restore_node, flatten(self.outputs)
+
+    def rebuilt(self, inputs: Sequence[Variable]) -> Apply:
+        """This node over ``inputs``, which stand for its own inputs with the same types
+        (as a rewrite's replacements do): its outputs keep their types, so nothing is
+        inferred again, and their names."""
+        node = Apply(self.op, inputs, [v.type for v in self.outputs], self.where)
+        for old, new in zip(self.outputs, node.outputs):
+            new.name = old.name
+        return node
 
     @property
     def out(self) -> Variable:
@@ -158,22 +222,42 @@ class Op:
         the NumPy expression text for generated code, or None when the op
         needs statements (then it overrides ``emit``).
     ``emit(outs, names)``
-        the generated lines computing the output names from the input names.
+        the generated lines computing the output names from the input names
+        (by default from ``code``; without either, generated code calls ``impl``).
     ``pullback(inputs, outputs, output_grads)``
         one gradient variable per input, None where disconnected.
     ``pushforward(inputs, outputs, tangents)`` (optional)
         forward-mode tangents of the outputs; None means "build from pullbacks".
+    ``form``, ``print_form``
+        the shapes of ``code``'s and ``pretty``'s texts (``graph.syntax``): how
+        tightly they bind and what their operands need; a call by default.
     ``pretty(*args)``
         how ``pprint`` shows the node, given the printed arguments.
     ``view_map``
         output index -> positions of the inputs whose memory that output may
         share (Theano's name); an output not listed is a new array.
+    ``destroy_map``
+        output index -> the input that output is, overwritten in place (Theano's
+        name): a draw advances its generator. The memory plan copies the input
+        first unless nothing reads it afterwards.
+    ``sympy_form(node, args, bound)``, ``sympy_matrix(node, forms)``
+        the node as SymPy mathematics (``tensor.sympy_elements``): its
+        elements from its inputs', and, for linear algebra, its matrix
+        expression; ``printing.to_sympy`` asks every node.
+    ``inner_graphs``, ``with_inner_graphs(graphs)``
+        the graphs an op runs inside it, by name (a scan's step, an ifelse's
+        branches), and the same op around other graphs: the rewrite engine
+        optimizes inner graphs through these, and the printers show them.
     """
 
     nout: ClassVar[int] = 1
+    #: Theano's ``default_output``: calling the op returns only this output
+    default_output: ClassVar[int | None] = None
     view_map: ClassVar[dict[int, tuple[int, ...]]] = {}
-    #: bind precedence of ``pretty`` (higher binds tighter); function-call form is atomic
-    precedence: ClassVar[int] = 100
+    destroy_map: ClassVar[dict[int, tuple[int, ...]]] = {}
+    inner_graphs: ClassVar[Mapping[str, Any]] = {}  # name -> Graph (fgraph.py builds on this)
+    form: ClassVar[Form] = CALL
+    print_form: ClassVar[Form] = CALL
 
     def make_node(self, *inputs: Any) -> Apply:
         inputs = self.prepare_inputs(inputs)
@@ -185,9 +269,19 @@ class Op:
             out_types = (out_types,)
         return Apply(self, inputs, out_types, None)
 
-    def __call__(self, *inputs: Any) -> Any:
-        node = self.make_node(*inputs)
-        return node.outputs[0] if len(node.outputs) == 1 else node.outputs
+    def __call__(self, *inputs: Any, return_list: bool = False, **kwargs: Any) -> Any:
+        """The output of the new node (a list of them for several), as Theano's ``Op.__call__``.
+
+        ``return_list=True`` always gives a list; an op with ``default_output = k``
+        returns only its k-th output.
+        """
+        node = self.make_node(*inputs, **kwargs)
+        outputs = node.outputs
+        if self.default_output is not None:
+            outputs = (outputs[self.default_output],)
+        if return_list:
+            return list(outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def prepare_inputs(self, inputs: Sequence[Any]) -> list[Variable]:
         """Convert raw arguments (numbers, arrays) to variables; tensor ops override."""
@@ -202,10 +296,13 @@ class Op:
     def code(self, *names: str) -> str | None:
         return None
 
-    def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str]:
+    def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str] | None:
+        """The generated lines; None for an op without ``code``: the generator calls its ``impl``."""
         expr = self.code(*names)
-        if expr is None or len(outs) != 1:
-            raise NotImplementedError(f"{self} defines neither code() nor emit()")
+        if expr is None:
+            return None
+        if len(outs) != 1:
+            raise NotImplementedError(f"{self} has {len(outs)} outputs: it must define emit()")
         return [f"{outs[0]} = {expr}"]
 
     def pullback(
@@ -214,6 +311,18 @@ class Op:
         raise NotImplementedError(f"the gradient of {self} is not implemented")
 
     pushforward = None
+
+    def sympy_form(self, node: Apply, args: Sequence[Any], bound: Callable[..., Any]) -> Any:
+        """The output's ``Elements`` from the inputs'; ``bound(index)`` gives a summation index."""
+        raise NotImplementedError("has no SymPy form")
+
+    def sympy_matrix(self, node: Apply, forms: Sequence[Any]) -> Any:
+        """The output as a SymPy matrix expression of the inputs', or None: not linear algebra."""
+        return None
+
+    def with_inner_graphs(self, graphs: Mapping[str, Any]) -> Op:
+        """This op holding ``graphs`` instead (same names, inputs and output types)."""
+        raise NotImplementedError(f"{self} holds no inner graphs")
 
     def pretty(self, *args: str) -> str:
         return f"{self}({', '.join(args)})"

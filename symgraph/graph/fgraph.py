@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 
 from symgraph.graph.basic import Apply, Variable
+from symgraph.graph.serialize import flatten, restore
 from symgraph.graph.traversal import ancestors, clients, rebuild, toposort
 
 
@@ -42,8 +43,17 @@ class Graph:
         """A new Graph with each key of ``mapping`` replaced by its value."""
         return Graph(self.inputs, rebuild(self.outputs, mapping))
 
+    def __reduce__(self) -> tuple:
+        """Pickled as its inputs and a flat table of its nodes (no recursion on depth)."""
+        return _restore_graph, (self.inputs, *flatten(self.outputs, self.inputs))
+
     def __len__(self) -> int:
         return len(self.apply_nodes)
 
     def __repr__(self) -> str:
         return f"Graph({len(self.inputs)} inputs, {len(self.outputs)} outputs, {len(self)} nodes)"
+
+
+def _restore_graph(inputs: Sequence[Variable], roots, records, outputs) -> Graph:
+    """How a Graph is unpickled."""
+    return Graph(inputs, restore(roots, records, outputs))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from symgraph.graph.basic import Apply, Variable, building_at
+from symgraph.graph.basic import Apply, Op, Variable, building_at
 
 
 def toposort(outputs: Iterable[Variable], stop: Iterable[Variable] = ()) -> list[Apply]:
@@ -18,26 +18,28 @@ def toposort(outputs: Iterable[Variable], stop: Iterable[Variable] = ()) -> list
     The walk does not go above the variables in ``stop`` (for example a
     function's inputs).
     """
-    seen: set[int] = {id(v) for v in stop}
+    stopped = set(stop)
     order: list[Apply] = []
-    done: set[int] = set()
-    stack: list[tuple[Apply, bool]] = [
-        (v.owner, False)
-        for v in reversed(list(outputs))
-        if v.owner is not None and id(v) not in seen
+    done: set[Apply] = set()
+    # a node is pushed twice: first to expand its inputs, then (after them) to be emitted
+    stack: list = [
+        v.owner for v in reversed(list(outputs)) if v.owner is not None and v not in stopped
     ]
+    expanded: set[Apply] = set()
     while stack:
-        node, expanded = stack.pop()
-        if id(node) in done:
+        node = stack.pop()
+        if node in done:
             continue
-        if expanded:
-            done.add(id(node))
+        if node in expanded:
+            done.add(node)
             order.append(node)
             continue
-        stack.append((node, True))
+        expanded.add(node)
+        stack.append(node)
         for inp in reversed(node.inputs):
-            if inp.owner is not None and id(inp) not in seen and id(inp.owner) not in done:
-                stack.append((inp.owner, False))
+            owner = inp.owner
+            if owner is not None and owner not in done and inp not in stopped:
+                stack.append(owner)
     return order
 
 
@@ -109,19 +111,25 @@ def clients(nodes: Sequence[Apply]) -> dict[Variable, list[tuple[Apply, int]]]:
     return result
 
 
-def rebuild(outputs: Sequence[Variable], replace: Mapping[Variable, Variable]) -> list[Variable]:
+def rebuild(
+    outputs: Sequence[Variable],
+    replace: Mapping[Variable, Variable],
+    ops: Mapping[Op, Op] | None = None,
+) -> list[Variable]:
     """``outputs`` with each key of ``replace`` substituted, re-applying every affected op.
 
-    Nodes that depend on no replaced variable are shared, not copied. New nodes
-    keep the ``file:line`` of the node they stand for.
+    ``ops`` maps an op to the op its nodes are rebuilt with. Nodes that depend on
+    no replaced variable or op are shared, not copied. New nodes keep the
+    ``file:line`` of the node they stand for.
     """
     memo: dict[Variable, Variable] = dict(replace)
     for node in toposort(outputs, stop=replace):
         new_inputs = [memo.get(v, v) for v in node.inputs]
-        if all(a is b for a, b in zip(new_inputs, node.inputs)):
+        op = node.op if ops is None else ops.get(node.op, node.op)
+        if op is node.op and all(a is b for a, b in zip(new_inputs, node.inputs)):
             continue
         with building_at(node.where):
-            new_node = node.op.make_node(*new_inputs)
+            new_node = op.make_node(*new_inputs)
         for old, new in zip(node.outputs, new_node.outputs):
             new.name = old.name
             memo[old] = new

@@ -108,7 +108,7 @@ def inner_graph_lines(
     queue = list(printed)
     while queue:
         node = queue.pop(0).owner
-        graphs = getattr(node.op, "inner_graphs", None) if node is not None else None
+        graphs = node.op.inner_graphs if node is not None else None
         if not graphs or node in done:
             continue
         done.add(node)

@@ -1,56 +1,40 @@
-"""``pprint``: one line of infix math from each op's ``pretty`` form and ``precedence``.
+"""``pprint``: one line of infix math from each op's ``pretty`` text and ``print_form``.
 
-Parentheses are placed by comparing precedences, the way Python reads the
-text: an operand is wrapped only where leaving it bare would change the
-meaning. Subexpressions used more than once are named once, ``let``-style.
+Parentheses are placed by the forms' precedences (``graph.syntax``), the way
+Python reads the text: an operand is wrapped only where leaving it bare would
+change the meaning. Subexpressions used more than once are named once, ``let``-style.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 
-from symgraph.graph.basic import Apply, Constant, Op, Variable
+from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.syntax import ATOM, UNARY
 from symgraph.graph.traversal import toposort
 from symgraph.printing.common import as_graph, variable_label
-from symgraph.tensor.elemwise import PREC_COMPARE, PREC_POW, PREC_UNARY
 
-ATOM = 100
 #: a repeated subexpression whose text is longer than this gets a name
 LET_MIN_CHARS = 10
 
-# an argument slot is "free" (needs no parentheses) when call or index punctuation surrounds it
-_OPENERS = ("(", "[", ", ", ":")
-_CLOSERS = (")", "]", ",", ":")
 
+def _operand(text: str, precedence: int, node: Apply, i: int, child: Apply | None) -> str:
+    """``text`` as operand ``i`` of ``node``'s printed form, parenthesized where needed.
 
-def _slot(i: int) -> str:
-    return f"\x00{i}\x00"
-
-
-def _wrap(text: str, child_prec: int, op: Op, template: str, i: int, child: Apply | None) -> str:
-    """``text`` as argument ``i`` of ``op``, parenthesized if bare text would bind wrongly."""
-    slot = _slot(i)
-    at = template.find(slot)
-    before, after = template[:at], template[at + len(slot) :]
-    if at < 0 or before.endswith(_OPENERS) and after.startswith(_CLOSERS):
+    Beyond what Python needs, ``a + (b + c)`` prints as ``a + b + c``: for an
+    associative operator the grouping does not change the math.
+    """
+    form = node.op.print_form
+    if precedence >= form.operand(i):
         return text
-    prec = op.precedence
-    if child_prec > prec:
-        return text
-    if child_prec == prec and prec != PREC_COMPARE:  # Python chains comparisons: a < b < c
-        right_assoc = prec == PREC_POW
-        if before == "" and not right_assoc:  # left operand of a left-associative operator
-            return text
-        if after == "" and right_assoc:
-            return text
-        same_associative_op = (
-            child is not None and child.op is op and getattr(op, "commutative", False)
-        )
-        if after == "" and same_associative_op:
-            return text
-    return f"({text})"
+    regrouped = (
+        child is not None
+        and child.op is node.op
+        and getattr(node.op, "commutative", False)
+        and precedence == form.precedence
+    )
+    return text if regrouped else f"({text})"
 
 
 class _Printer:
@@ -67,18 +51,11 @@ class _Printer:
         self.taken = set(self.name_counts)
         self.text: dict[Variable, tuple[str, int]] = {}
         self.bindings: list[tuple[str, str]] = []
-        self.templates: dict[tuple[Op, int], str] = {}
         self.counter = 0
-
-    def template(self, op: Op, nargs: int) -> str:
-        key = (op, nargs)
-        if key not in self.templates:
-            self.templates[key] = op.pretty(*(_slot(i) for i in range(nargs)))
-        return self.templates[key]
 
     def root(self, var: Variable) -> tuple[str, int]:
         text = variable_label(var, math=True)
-        return text, PREC_UNARY if isinstance(var, Constant) and text.startswith("-") else ATOM
+        return text, UNARY if isinstance(var, Constant) and text.startswith("-") else ATOM
 
     def get(self, var: Variable) -> tuple[str, int]:
         if var not in self.text:
@@ -97,13 +74,9 @@ class _Printer:
                 return name
 
     def visit(self, node: Apply) -> None:
-        template = self.template(node.op, len(node.inputs))
-        args = []
-        for i, v in enumerate(node.inputs):
-            text, prec = self.get(v)
-            args.append(_wrap(text, prec, node.op, template, i, v.owner))
-        text = re.sub("\x00(\\d+)\x00", lambda m: args[int(m.group(1))], template)
-        prec = node.op.precedence
+        args = [_operand(*self.get(v), node, i, v.owner) for i, v in enumerate(node.inputs)]
+        text = node.op.pretty(*args)
+        prec = node.op.print_form.precedence
         for out in node.outputs:
             out_text = text if len(node.outputs) == 1 else f"{_parens(text, prec)}[{out.index}]"
             self.text[out] = (out_text, prec if len(node.outputs) == 1 else ATOM)

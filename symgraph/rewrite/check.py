@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.syntax import brief
 from symgraph.graph.traversal import ancestors, postorder
-from symgraph.rewrite.engine import Firing, brief
+from symgraph.rewrite.engine import Firing
 
 #: (relative, absolute) tolerance per dtype kind and size; the absolute one scales with |value|
 TOLERANCE = {"float64": (1e-6, 1e-9), "complex128": (1e-6, 1e-9)}

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph.basic import Apply, Constant, Op, Variable
+from symgraph.graph.syntax import brief
 from symgraph.tensor.elemwise import Elemwise
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorVariable, as_tensor_variable
@@ -160,15 +161,6 @@ def _compile(pattern: Variable) -> Any:
     return _Node(node.op, args, pattern.name, commutative)
 
 
-def _text(pattern: Variable) -> str:
-    """The pattern as infix text, for the name of an unnamed rule."""
-    if pattern.owner is None:
-        return repr(pattern)
-    op = pattern.owner.op
-    text = op.pretty(*(_text(v) for v in pattern.owner.inputs))
-    return f"({text})" if getattr(op, "precedence", 100) < 100 else text
-
-
 def _op_matches(pattern_op: Op, op: Op) -> bool:
     if isinstance(pattern_op, AnyOp):
         return pattern_op.matches(op)
@@ -256,6 +248,9 @@ class Rule:
     def __str__(self) -> str:
         return f"{self.name} ({self.where})"
 
+    def __repr__(self) -> str:
+        return f"<Rule {self}>"
+
 
 #: the key of rules that look at every node, whatever its op
 EVERY_OP = object()
@@ -278,7 +273,7 @@ class RuleSet:
         """
         compiled = _compile(pattern)
         if name is None:
-            name = builder.__name__ if builder.__name__ != "<lambda>" else _text(pattern)
+            name = builder.__name__ if builder.__name__ != "<lambda>" else brief(pattern, depth=100)
         rule = Rule(
             name,
             _caller_where(),
@@ -325,3 +320,6 @@ class RuleSet:
 
     def __str__(self) -> str:
         return self.name
+
+    def __repr__(self) -> str:
+        return f"<RuleSet {self.name}: {len(self.rules)} rules>"

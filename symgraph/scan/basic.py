@@ -6,11 +6,13 @@ import builtins
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from symgraph.graph.basic import Constant, Variable
+from symgraph.compile.shared import default_updates
+from symgraph.graph.basic import Variable
 from symgraph.graph.traversal import graph_inputs, rebuild
 from symgraph.scan.inner import is_free, placeholder
 from symgraph.scan.loop import SequenceIn, StateIn, element_placeholder, make_loop
 from symgraph.scan.op import history_length, is_window
+from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import as_tensor_variable
 
 
@@ -84,10 +86,14 @@ def scan(
     non_seqs = [
         v if isinstance(v, Variable) else as_tensor_variable(v) for v in _as_list(non_sequences)
     ]
-    ns_args = [v if isinstance(v, Constant) else placeholder(v) for v in non_seqs]
+    # as in Theano, fn sees the non-sequences themselves (so ``T.grad(y[i], x)`` inside it
+    # is connected); they become the loop's invariant inputs below
+    ns_args = non_seqs
     state_args = [_state_placeholders(init, taps) for init, taps in infos if init is not None]
     args = [a for s in seqs for a in s.args] + [a for group in state_args for a in group]
     outputs, updates = _outputs_and_updates(fn(*args, *ns_args))
+    # as in Theano, the step also advances what its draws read (their default updates)
+    updates.update(default_updates(outputs + list(updates.values()), updates))
     if not infos:
         infos = [(None, ())] * len(outputs)
     if len(outputs) != len(infos):
@@ -97,11 +103,9 @@ def scan(
     if strict:
         _check_strict(outputs + list(updates.values()), args + ns_args, name)
 
-    # the step reads non-sequences and updated shared variables through placeholders
+    # the step reads updated shared variables through placeholders
     carried = {shared: placeholder(shared) for shared in updates}
-    replace = {a: carried.get(v, v) for a, v in zip(ns_args, non_seqs) if a is not v}
-    replace.update(carried)
-    results = rebuild(outputs + list(updates.values()), replace)
+    results = rebuild(outputs + list(updates.values()), carried)
     outputs, new_shared = results[: len(outputs)], results[len(outputs) :]
 
     groups = iter(state_args)
@@ -288,6 +292,10 @@ def _outputs_and_updates(result: Any) -> tuple[list[Variable], dict]:
     for shared, new in list(updates.items()):
         if not _is_shared(shared):
             raise TypeError(f"scan: updates must be keyed by shared variables, got {shared!r}")
+        if not isinstance(shared.type, TensorType):
+            if getattr(new, "type", None) != shared.type:
+                raise TypeError(f"scan: the update of {shared!r} ({shared.type}) is {new!r}")
+            continue
         new = as_tensor_variable(new)
         if new.dtype != shared.dtype or new.ndim != shared.ndim:
             raise TypeError(

@@ -34,6 +34,11 @@ def scan_pullback(
     grads = [None if g is None or is_zero(g) else g for g in output_grads]
     if all(g is None for g in grads):
         return [None] * len(inputs)
+    if op.destroy_map:
+        raise NotImplementedError(
+            "the loop draws random numbers, which its backward pass cannot draw again; draw "
+            "the noise outside the scan and pass it in as a sequence"
+        )
     results = list(outputs)
     if not all(op.stored):
         # the backward loop reads every state's past values: recompute them, all kept

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.gradient import grad
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.fgraph import Graph
 from symgraph.graph.traversal import rebuild, toposort
@@ -101,8 +102,6 @@ def vjp(
     outputs: Sequence[Variable], output_grads: Sequence[Any], wrt: Sequence[Variable]
 ) -> list[Variable | None]:
     """``sum(g · ∂out/∂w)`` for each ``w`` in ``wrt``; None where no gradient reaches ``w``."""
-    from symgraph.gradient import grad  # gradient may come to use scan: import when called
-
     seeds: dict[Variable, Variable] = {}
     for out, g in zip(outputs, output_grads):
         if g is None or is_zero(g) or not differentiable(out):

@@ -85,6 +85,10 @@ def _check_next(state: StateIn, k: int, name: str) -> None:
     """The step's new value of a state must have the type of the state's entries."""
     entry = state.args[0].type
     new = state.next
+    if not isinstance(entry, TensorType):  # a generator the step's draws advance
+        if new.type != entry:
+            raise TypeError(f"{name}: state {k} is a {entry}, but the step returns {new!r}")
+        return
     shapes_clash = new.ndim == entry.ndim and any(
         a is not None and b is not None and a != b for a, b in zip(new.type.shape, entry.shape)
     )

@@ -15,17 +15,16 @@ stored), then one per output that is not fed back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from symgraph.compile.codegen import inline
-from symgraph.config import config
 from symgraph.graph.basic import Op, Variable
 from symgraph.graph.fgraph import Graph
-from symgraph.rewrite.pipeline import optimize
 from symgraph.scan.inner import loop_invariant_split
 from symgraph.tensor.evaluate import evaluate_all
 from symgraph.tensor.type import TensorType
@@ -62,7 +61,6 @@ class Scan(Op):
     has_n_steps: bool
     truncate_gradient: int = -1
     name: str = "scan"
-    _compiled: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     # -- layout --------------------------------------------------------------------------------
     @property
@@ -80,15 +78,30 @@ class Scan(Op):
 
     @property
     def inner_graphs(self) -> dict[str, Graph]:
-        """The named inner graphs, for printing."""
         return {"step": self.step}
+
+    def with_inner_graphs(self, graphs: Mapping[str, Graph]) -> Scan:
+        return replace(self, step=graphs["step"])
+
+    @property
+    def destroy_map(self) -> dict[int, tuple[int, ...]]:
+        """A generator state (not a tensor) is advanced in place by the step's draws."""
+        first = self.has_n_steps + len(self.seq_taps)
+        return {k: (first + k,) for k in self._generator_states()}
+
+    def _generator_states(self) -> list[int]:
+        return [
+            k for k in range(len(self.state_taps)) if not isinstance(self.state_type(k), TensorType)
+        ]
 
     @property
     def view_map(self) -> dict[int, tuple[int, ...]]:
-        """A final state may be its initial value, or an invariant the step returns."""
+        """A final state may be its initial value, or an invariant the step returns; a
+        generator state is its initial generator, advanced."""
         n_invariants = len(self.step.inputs) - self.n_varying
         n_inputs = self.has_n_steps + len(self.seq_taps) + len(self.state_taps) + n_invariants
-        return dict.fromkeys(range(len(self.step.outputs)), tuple(range(n_inputs)))
+        views = dict.fromkeys(range(len(self.step.outputs)), tuple(range(n_inputs)))
+        return views | self.destroy_map
 
     def split_inputs(self, inputs: Sequence[Any]) -> tuple[Any, list, list, list]:
         """``(n_steps or None, sequences, initial values, invariants)`` of a node's inputs."""
@@ -200,20 +213,17 @@ class Scan(Op):
         return scan_pullback(self, inputs, outputs, output_grads)
 
     # -- generated code ------------------------------------------------------------------------
-    def compiled_step(self) -> tuple[Graph, Graph]:
-        """The optimized step, split into work before the loop and the loop body (cached)."""
-        key = config.optimizer
-        if key not in self._compiled:
-            optimized, _ = optimize(self.step, key)
-            self._compiled[key] = loop_invariant_split(optimized, self.n_varying)
-        return self._compiled[key]
+    @cached_property
+    def loop_split(self) -> tuple[Graph, Graph]:
+        """The step (rewritten already, in a compiled graph) as work before the loop, and the body."""
+        return loop_invariant_split(self.step, self.n_varying)
 
     def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str]:
         """Preallocated histories, the loop-invariant work, then a ``for`` loop over the body."""
         # codegen never hands out a name ending in "_t" unnumbered, so "<first output>_t" is free
         t = f"{outs[0]}_t"
         n_steps, seqs, inits, invariants = self.split_inputs(names)
-        before, body = self.compiled_step()
+        before, body = self.loop_split
         steps = self._steps_text(n_steps, seqs)
         lines = self._checks(steps, seqs, inits)
         for k, (out, init) in enumerate(zip(outs, inits)):
@@ -235,12 +245,18 @@ class Scan(Op):
             reads += [
                 f"{out}[{_plus(t, history_length(taps) + k)}]" if stored else out for k in taps
             ]
-        loop, results = inline(body, reads + hoisted, f"{outs[0]}_")
+        position = self.n_seq_args  # the step may advance its generator states in place
+        owned = []
+        for k, taps in enumerate(self.state_taps):
+            if k in self._generator_states():
+                owned.append(position)
+            position += len(taps)
+        loop, results = inline(body, reads + hoisted, f"{outs[0]}_", owned=owned)
         carried_outs, carried_results = [], []
         for out, taps, stored, result in zip(outs, self.state_taps, self.stored, results):
             if stored:
                 loop.append(f"{out}[{_plus(t, history_length(taps))}] = {result}")
-            else:
+            elif out != result:  # a generator the step advanced in place is already there
                 carried_outs.append(out)
                 carried_results.append(result)
         for out, type_, result in zip(outs[n_states:], nit_types, results[n_states:]):
@@ -296,7 +312,7 @@ class Scan(Op):
     def _start_text(self, k: int, out: str, init: str, steps: str) -> list[str]:
         """The history buffer of state ``k`` holding its initial entries (or just the value)."""
         if not self.stored[k]:
-            return [f"{out} = {init}"]
+            return [] if out == init else [f"{out} = {init}"]
         taps = self.state_taps[k]
         length = history_length(taps)
         dtype = self.state_type(k).dtype
@@ -316,6 +332,8 @@ class Scan(Op):
 
 def _check_type(op: Op, what: str, outer: Variable, inner: TensorType, extra_dims: int) -> None:
     """An outer value must match its inner placeholder's dtype and number of dimensions."""
+    if not isinstance(inner, TensorType) and outer.type == inner:
+        return
     if not isinstance(outer.type, TensorType):
         raise TypeError(f"{op}: {what} must be a tensor, got {outer.type}")
     if outer.dtype != inner.dtype or outer.ndim != inner.ndim + extra_dims:

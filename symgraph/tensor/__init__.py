@@ -112,7 +112,18 @@ from symgraph.tensor.shape import (
     zeros,
     zeros_like,
 )
-from symgraph.tensor.creation import ARange, Diag, Eye, arange, diag, eye
+from symgraph.tensor.creation import (
+    AllocDiag,
+    ARange,
+    ExtractDiag,
+    Eye,
+    arange,
+    diag,
+    diagonal,
+    eye,
+    tril,
+    triu,
+)
 from symgraph.tensor.dot import Dot, Tensordot, batched_dot, dot, matmul, outer, tensordot
 from symgraph.tensor import subtensor
 from symgraph.tensor.subtensor import IncSubtensor, Subtensor, inc_subtensor, set_subtensor, take
@@ -125,7 +136,23 @@ from symgraph.tensor.nnet import (
     relu,
 )
 from symgraph.tensor.special import log_softmax, logsoftmax, softmax
+from symgraph.tensor import linalg, nlinalg, slinalg, xlogx
+from symgraph.tensor.sort import ArgSort, Sort, argsort, sort
+from symgraph.tensor import extra_ops
+from symgraph.tensor.extra_ops import (
+    CumOp,
+    bincount,
+    cumprod,
+    cumsum,
+    fill_diagonal,
+    fill_diagonal_offset,
+    ravel_multi_index,
+    squeeze,
+    unravel_index,
+)
 from symgraph.tensor.constructors import CONSTRUCTORS, tensor
+from symgraph.tensor import random, raw_random
+from symgraph.lazy import lazy_names
 
 globals().update(CONSTRUCTORS)
 
@@ -135,4 +162,29 @@ sign = sgn
 where = switch
 divide = true_div
 
-from symgraph.gradient import grad  # noqa: E402 (last: gradient builds on the ops above)
+from symgraph.tensor.broadcast import (  # noqa: E402
+    SpecifyShape,
+    addbroadcast,
+    patternbroadcast,
+    specify_shape,
+    unbroadcast,
+)
+from symgraph.tensor.basic_functions import *  # noqa: E402, F403 (Theano's smaller functions)
+from symgraph.tensor.basic_functions import _tensor_py_operators  # noqa: E402
+
+# Theano's names in T for later stages, which build on the ops above: served on first use
+# (importing them here would be an import loop).
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "grad": "symgraph.gradient",
+        "Lop": "symgraph.gradient",
+        "Rop": "symgraph.gradient",
+        "consider_constant": "symgraph.gradient",
+        "jacobian": "symgraph.jacobian",
+        "hessian": "symgraph.jacobian",
+        "numeric_grad": "symgraph.gradient_check",
+        "verify_grad": "symgraph.gradient_check",
+        "shared_randomstreams": "symgraph.tensor.shared_randomstreams",
+    },
+)

@@ -22,6 +22,8 @@ FORMS: dict[str, tuple[tuple[int | None, ...], str]] = {
     "tensor3": ((None,) * 3, "tensor3s"),
     "tensor4": ((None,) * 4, "tensor4s"),
     "tensor5": ((None,) * 5, "tensor5s"),
+    "tensor6": ((None,) * 6, "tensor6s"),
+    "tensor7": ((None,) * 7, "tensor7s"),
 }
 
 
@@ -36,37 +38,50 @@ def tensor(
 
 
 def _single(form: str, fixed_dtype: str | None) -> Callable[..., TensorVariable]:
+    """``matrix(name, dtype)``; with a dtype prefix, as in Theano, the type itself:
+    ``dmatrix`` is ``TensorType('float64', (None, None))``, and ``dmatrix('x')`` a variable."""
     shape = FORMS[form][0]
+    if fixed_dtype is not None:
+        return TensorType(fixed_dtype, shape)
 
     def make(name: str | None = None, dtype: str | None = None) -> TensorVariable:
-        return TensorType(fixed_dtype or dtype or config.floatX, shape)(name)
+        return TensorType(dtype or config.floatX, shape)(name)
 
-    make.__name__ = make.__qualname__ = (PREFIX_INV.get(fixed_dtype, "")) + form
-    make.__doc__ = f"A symbolic {form} ({fixed_dtype or 'config.floatX'} unless dtype is given)."
+    make.__name__ = make.__qualname__ = form
+    make.__doc__ = f"A symbolic {form} (config.floatX unless dtype is given)."
     return make
 
 
-def _plural(single: Callable[..., TensorVariable], plural_name: str) -> Callable[..., list]:
+def _plural(
+    single: Callable[..., TensorVariable], single_name: str, plural_name: str
+) -> Callable[..., list]:
     def make(*names: str, dtype: str | None = None) -> list[TensorVariable]:
         if len(names) == 1 and isinstance(names[0], int):
             names = (None,) * names[0]
         if len(names) == 1 and isinstance(names[0], str) and "," in names[0]:
             names = tuple(n.strip() for n in names[0].split(","))
+        elif len(names) == 1 and isinstance(names[0], str):
+            names = tuple(names[0])  # Theano's scalars('xyz'): one variable per letter
+        if isinstance(single, TensorType):
+            return [TensorType(dtype, single.shape)(n) if dtype else single(n) for n in names]
         return [single(n, dtype=dtype) for n in names]
 
     make.__name__ = make.__qualname__ = plural_name
-    make.__doc__ = f"Several {single.__name__}s at once: ``a, b = {plural_name}('a', 'b')``."
+    make.__doc__ = (
+        f"Several {single_name}s at once: ``a, b = {plural_name}('a', 'b')``, "
+        f"``{plural_name}('a, b')``, ``{plural_name}('ab')`` (a letter each) or ``{plural_name}(2)``."
+    )
     return make
 
-
-PREFIX_INV = {dtype: prefix for prefix, dtype in PREFIX_DTYPES.items()}
 
 CONSTRUCTORS: dict[str, Callable] = {}
 for _form, (_shape, _plural_name) in FORMS.items():
     for _prefix, _dtype in [("", None), *PREFIX_DTYPES.items()]:
         _one = _single(_form, _dtype)
         CONSTRUCTORS[_prefix + _form] = _one
-        CONSTRUCTORS[_prefix + _plural_name] = _plural(_one, _prefix + _plural_name)
+        CONSTRUCTORS[_prefix + _plural_name] = _plural(
+            _one, _prefix + _form, _prefix + _plural_name
+        )
 
 globals().update(CONSTRUCTORS)
 __all__ = ["CONSTRUCTORS", "tensor", *CONSTRUCTORS]

@@ -1,4 +1,4 @@
-"""Ops that make arrays from sizes and diagonals: ``eye``, ``arange``, ``diag``."""
+"""Ops that make arrays from sizes and diagonals: ``eye``, ``arange``, diagonals; ``tril``, ``triu``."""
 
 from __future__ import annotations
 
@@ -67,42 +67,92 @@ class ARange(TensorOp):
 
 
 @dataclass(frozen=True)
-class Diag(TensorOp):
-    """``np.diag(x, k)``: a vector's diagonal matrix, or a matrix's k-th diagonal (a copy)."""
+class AllocDiag(TensorOp):
+    """``np.diag(v, offset)``: the square matrix with the vector ``v`` on its offset-th diagonal."""
 
-    k: int = 0
+    offset: int = 0
 
-    def infer_type(self, x: Variable) -> TensorType:
-        if x.ndim == 1:
-            n = x.type.shape[0]
-            size = None if n is None else n + abs(self.k)
-            return TensorType(x.dtype, (size, size))
-        if x.ndim == 2:
-            rows, cols = x.type.shape
-            if rows is None or cols is None:
-                return TensorType(x.dtype, (None,))
-            size = len(np.diag(np.empty((rows, cols)), self.k))
-            return TensorType(x.dtype, (size,))
-        raise TypeError(f"diag: input must be 1-d or 2-d, got {x.type}")
+    def infer_type(self, v: Variable) -> TensorType:
+        if v.ndim != 1:
+            raise TypeError(f"alloc_diag: the input must be a vector, got {v!r} of type {v.type}")
+        n = v.type.shape[0]
+        size = None if n is None else n + abs(self.offset)
+        return TensorType(v.dtype, (size, size))
 
-    def impl(self, x: np.ndarray) -> np.ndarray:
-        return np.diag(x, self.k).copy()
+    def impl(self, v: np.ndarray) -> np.ndarray:
+        return np.diag(v, self.offset)
 
-    def code(self, x: str) -> str:
-        return f"np.diag({x}, {self.k}).copy()" if self.k else f"np.diag({x}).copy()"
+    def code(self, v: str) -> str:
+        return f"np.diag({v}, {self.offset})" if self.offset else f"np.diag({v})"
 
     def pullback(self, inputs, outputs, output_grads):
-        """A vector reads its gradient off the k-th diagonal; a matrix gets it written there."""
-        (x,), (g,) = inputs, output_grads
-        if x.ndim == 1:
-            return [diag(g, self.k)]
-        index = arange(dim_size(g, 0))
-        rows = index - self.k if self.k < 0 else index
-        cols = index + self.k if self.k > 0 else index
-        return [T.set_subtensor(zeros_like(x)[rows, cols], g)]
+        return [extract_diag(output_grads[0], self.offset)]
 
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self(tangents[0])]
+
+    def pretty(self, v: str) -> str:
+        return f"alloc_diag({v}, {self.offset})" if self.offset else f"alloc_diag({v})"
+
+
+@dataclass(frozen=True)
+class ExtractDiag(TensorOp):
+    """``np.diagonal(x, offset, axis1, axis2)``: a read-only view of a diagonal.
+
+    The diagonal's axis comes last, after the axes other than ``axis1`` and
+    ``axis2``. NumPy's view cannot be written, so the memory plan never
+    computes into it (``readonly_views``) and copies it where a caller
+    would receive it.
+    """
+
+    offset: int = 0
+    axis1: int = 0
+    axis2: int = 1
+
+    view_map = {0: (0,)}
+    readonly_views = True
+
+    def infer_type(self, x: Variable) -> TensorType:
+        if x.ndim < 2 or not (0 <= self.axis1 < x.ndim and 0 <= self.axis2 < x.ndim):
+            raise TypeError(
+                f"extract_diag: axes {self.axis1} and {self.axis2} do not fit {x!r} of type {x.type}"
+            )
+        if self.axis1 == self.axis2:
+            raise TypeError(f"extract_diag: axis1 and axis2 are both {self.axis1}")
+        rows, cols = x.type.shape[self.axis1], x.type.shape[self.axis2]
+        size = None
+        if rows is not None and cols is not None:
+            size = len(np.diagonal(np.empty((rows, cols), dtype=bool), self.offset))
+        others = [s for i, s in enumerate(x.type.shape) if i not in (self.axis1, self.axis2)]
+        return TensorType(x.dtype, (*others, size))
+
+    def impl(self, x: np.ndarray) -> np.ndarray:
+        return np.diagonal(x, self.offset, self.axis1, self.axis2)
+
+    def code(self, x: str) -> str:
+        if (self.axis1, self.axis2) != (0, 1):
+            return f"np.diagonal({x}, {self.offset}, {self.axis1}, {self.axis2})"
+        return f"np.diagonal({x}, {self.offset})" if self.offset else f"np.diagonal({x})"
+
+    def pullback(self, inputs, outputs, output_grads):
+        """g written on the diagonal of zeros: the diagonal's axes moved last, then back."""
+        (x,), (g,) = inputs, output_grads
+        others = [i for i in range(x.ndim) if i not in (self.axis1, self.axis2)]
+        order = [*others, self.axis1, self.axis2]
+        zeros = T.dimshuffle(zeros_like(x), order)
+        index = arange(dim_size(g, g.ndim - 1))
+        rows = index - self.offset if self.offset < 0 else index
+        cols = index + self.offset if self.offset > 0 else index
+        written = T.set_subtensor(zeros[(slice(None),) * len(others) + (rows, cols)], g)
+        return [T.dimshuffle(written, [order.index(i) for i in range(x.ndim)])]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None if tangents[0] is None else self(tangents[0])]
+
+    def pretty(self, x: str) -> str:
+        if (self.axis1, self.axis2) != (0, 1):
+            return f"diagonal({x}, {self.offset}, {self.axis1}, {self.axis2})"
+        return f"diagonal({x}, {self.offset})" if self.offset else f"diagonal({x})"
 
 
 # -- functions ---------------------------------------------------------------------------------
@@ -126,4 +176,43 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: str | None = None
 
 def diag(x: Any, k: int = 0) -> Variable:
     """A vector's diagonal matrix or a matrix's diagonal, as ``np.diag``."""
-    return Diag(k)(x)
+    x = as_tensor_variable(x)
+    if x.ndim not in (1, 2):
+        raise TypeError(f"diag: the input must be 1-d or 2-d, got {x!r} of type {x.type}")
+    return alloc_diag(x, k) if x.ndim == 1 else extract_diag(x, k)
+
+
+def alloc_diag(v: Any, offset: int = 0) -> Variable:
+    """The square matrix with the vector ``v`` on its ``offset``-th diagonal (Theano's AllocDiag)."""
+    return AllocDiag(int(offset))(v)
+
+
+def extract_diag(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+    """The ``offset``-th diagonal of ``x`` as a view, as ``np.diagonal`` (Theano's ExtractDiag)."""
+    x = as_tensor_variable(x)
+    ndim = max(x.ndim, 1)
+    return ExtractDiag(int(offset), axis1 % ndim, axis2 % ndim)(x)
+
+
+diagonal = extract_diag
+
+
+def tril(x: Any, k: int = 0) -> Variable:
+    """``x`` with the elements above the k-th diagonal zeroed, as ``np.tril``."""
+    x = as_tensor_variable(x)
+    return T.switch(_diagonal_offsets(x) <= k, x, 0)
+
+
+def triu(x: Any, k: int = 0) -> Variable:
+    """``x`` with the elements below the k-th diagonal zeroed, as ``np.triu``."""
+    x = as_tensor_variable(x)
+    return T.switch(_diagonal_offsets(x) >= k, x, 0)
+
+
+def _diagonal_offsets(x: Variable) -> Variable:
+    """``column - row`` for every position of the last two axes of ``x``."""
+    if x.ndim < 2:
+        raise TypeError(f"tril/triu: the input must have 2 or more dimensions, got {x.type}")
+    rows = arange(dim_size(x, x.ndim - 2)).dimshuffle(0, "x")
+    cols = arange(dim_size(x, x.ndim - 1)).dimshuffle("x", 0)
+    return cols - rows

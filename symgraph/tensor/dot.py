@@ -14,6 +14,7 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Variable
+from symgraph.graph.syntax import infix
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType, broadcast_shapes, shape_str
 from symgraph.tensor.variable import TensorOp, as_tensor_variable
@@ -53,7 +54,7 @@ class Dot(TensorOp):
     def code(self, a: str, b: str) -> str:
         return f"{a} @ {b}"
 
-    precedence = 10  # Python's: ``@`` binds like ``*``
+    form = print_form = infix("@")
 
     def pretty(self, a: str, b: str) -> str:
         return f"{a} @ {b}"
@@ -77,6 +78,36 @@ class Dot(TensorOp):
 
     def pushforward(self, inputs, outputs, tangents):
         return [_product_tangent(self, inputs, tangents)]
+
+    def sympy_form(self, node, args, bound):
+        """Each entry is a ``Sum`` over the contracted axis; batch axes broadcast."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import ZERO, Elements, align, broadcast
+
+        a, b = args
+        batch = broadcast([Elements(a.sizes[:-2], a.at), Elements(b.sizes[:-2], b.at)])
+        rows = a.sizes[-2:-1] if len(a.sizes) >= 2 else ()
+        cols = b.sizes[-1:] if len(b.sizes) >= 2 else ()
+
+        def at(index):
+            k = bound(index)
+            lead, rest = index[: len(batch)], index[len(batch) :]
+            a_index = align(a.sizes[:-2], lead) + (rest[:1] if rows else ()) + (k,)
+            b_index = align(b.sizes[:-2], lead) + (k,) + (rest[-1:] if cols else ())
+            return sympy.Sum(a.at(a_index) * b.at(b_index), (k, ZERO, a.sizes[-1] - 1))
+
+        return Elements(batch + rows + cols, at)
+
+    def sympy_matrix(self, node, forms):
+        """A matrix product; a vector on the left is a row (the transposed column)."""
+        from symgraph.tensor.sympy_elements import is_matrix
+
+        a, b = forms
+        x, y = node.inputs
+        if not (is_matrix(a) and is_matrix(b)) or x.ndim == y.ndim == 1:
+            return None
+        return b.T * a if x.ndim == 1 else a * b
 
 
 def _swap_last_axes(x: Variable) -> Variable:
@@ -133,6 +164,30 @@ class Tensordot(TensorOp):
 
     def pushforward(self, inputs, outputs, tangents):
         return [_product_tangent(self, inputs, tangents)]
+
+    def sympy_form(self, node, args, bound):
+        """Each entry is a ``Sum`` over every pair of contracted axes."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import ZERO, Elements
+
+        a, b = args
+        a_kept = [d for d in range(len(a.sizes)) if d not in self.axes_a]
+        b_kept = [d for d in range(len(b.sizes)) if d not in self.axes_b]
+
+        def at(index):
+            limits = []
+            for d in self.axes_a:
+                limits.append((bound(index, tuple(s[0] for s in limits)), ZERO, a.sizes[d] - 1))
+            summed = [s[0] for s in limits]
+            a_slots = dict(zip(a_kept, index)) | dict(zip(self.axes_a, summed))
+            b_slots = dict(zip(b_kept, index[len(a_kept) :])) | dict(zip(self.axes_b, summed))
+            a_index = tuple(a_slots[d] for d in range(len(a.sizes)))
+            b_index = tuple(b_slots[d] for d in range(len(b.sizes)))
+            return sympy.Sum(a.at(a_index) * b.at(b_index), *limits)
+
+        sizes = tuple(a.sizes[d] for d in a_kept) + tuple(b.sizes[d] for d in b_kept)
+        return Elements(sizes, at)
 
 
 def matmul(a: Any, b: Any) -> Variable:

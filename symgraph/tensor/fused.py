@@ -2,8 +2,8 @@
 
 The fusion pass (``rewrite/rules/fusion.py``) builds these from groups of
 elementwise nodes whose intermediate results nobody else reads. The generated
-line is the members' own ``code`` templates nested into each other, with
-parentheses exactly where Python's precedence needs them, so the fused node
+line is the members' own ``code`` texts nested into each other, parenthesized
+by the members' forms (``graph.syntax``) exactly where Python needs it, so the fused node
 computes what the separate nodes computed, in the same order and dtypes.
 
 Measured (``benchmarks/fusion_forms.py``): writing the same chain as ufunc
@@ -16,98 +16,17 @@ that gain, so a fused node keeps one form: the expression.
 
 from __future__ import annotations
 
-import ast
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from symgraph.graph.basic import Op, Variable
+from symgraph.graph.syntax import ATOM, UNARY, Form, nest
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, TensorVariable, constant
-
-#: Python's binding strength per AST node; names, calls, attributes and subscripts are atoms
-_BINOP_PRECEDENCE = {
-    ast.BitOr: 6,
-    ast.BitXor: 7,
-    ast.BitAnd: 8,
-    ast.Add: 9,
-    ast.Sub: 9,
-    ast.Mult: 10,
-    ast.Div: 10,
-    ast.FloorDiv: 10,
-    ast.Mod: 10,
-    ast.MatMult: 10,
-    ast.Pow: 12,
-}
-ATOM = 100
-_UNARY, _COMPARE = 11, 5
-
-
-def _precedence(node: ast.AST) -> int:
-    if isinstance(node, ast.BinOp):
-        return _BINOP_PRECEDENCE[type(node.op)]
-    if isinstance(node, ast.UnaryOp):
-        return _UNARY
-    if isinstance(node, ast.Compare):
-        return _COMPARE
-    if isinstance(node, (ast.BoolOp, ast.IfExp, ast.Lambda, ast.NamedExpr)):
-        return 0
-    return ATOM
-
-
-def _placeholder(i: int) -> str:
-    return f"__arg{i}__"
-
-
-def _thresholds(parent: ast.AST, child: ast.AST) -> int:
-    """The least precedence ``child`` may have in ``parent`` without parentheses."""
-    if isinstance(parent, ast.BinOp):
-        own = _precedence(parent)
-        left = child is parent.left
-        if isinstance(parent.op, ast.Pow):
-            return own + 1 if left else _UNARY
-        return own if left else own + 1
-    if isinstance(parent, ast.UnaryOp):
-        return _UNARY + 1  # ``-(-x)`` reads better than ``--x``
-    if isinstance(parent, ast.Compare):
-        return _COMPARE + 1
-    if isinstance(parent, (ast.Attribute, ast.Subscript)) and child is parent.value:
-        return ATOM
-    if isinstance(parent, ast.Call) and child is parent.func:
-        return ATOM
-    return 0
-
-
-@dataclass(frozen=True)
-class Template:
-    """How an op's ``code`` text nests: its own precedence, and per argument the least
-    precedence the argument may have unparenthesized and how often it appears."""
-
-    precedence: int
-    thresholds: tuple[int, ...]
-    uses: tuple[int, ...]
-
-
-@functools.cache
-def template(op: Op, nin: int) -> Template | None:
-    """The nesting facts of ``op.code`` with ``nin`` arguments; None when it has no code."""
-    text = op.code(*(_placeholder(i) for i in range(nin)))
-    if text is None:
-        return None
-    tree = ast.parse(text, mode="eval").body
-    thresholds, uses = [0] * nin, [0] * nin
-    for parent in ast.walk(tree):
-        for child in ast.iter_child_nodes(parent):
-            if isinstance(child, ast.Name) and child.id.startswith("__arg"):
-                i = int(child.id[5:-2])
-                thresholds[i] = max(thresholds[i], _thresholds(parent, child))
-                uses[i] += 1
-    if isinstance(tree, ast.Name) and tree.id.startswith("__arg"):
-        uses[int(tree.id[5:-2])] += 1
-    return Template(_precedence(tree), tuple(thresholds), tuple(uses))
 
 
 def literal_text(value: Any) -> str:
@@ -158,33 +77,65 @@ class Fused(TensorOp):
             results.append(op.impl(*args))
         return results[-1]
 
-    def _texts(self, names: Sequence[str], pretty: bool) -> str:
+    def _text(self, names: Sequence[str], pretty: bool) -> str:
+        """The members' texts nested by their forms: ``code`` (or ``pretty``) of each member
+        with its operands parenthesized where the member's form needs it."""
         texts: list[tuple[str, int]] = []
         for op, refs in self.members:
-            shape = template(op, len(refs))
+            form = op.print_form if pretty else op.form
             args = []
-            for ref, threshold in zip(refs, shape.thresholds):
+            for i, ref in enumerate(refs):
                 if isinstance(ref, int):
                     text, precedence = names[ref], ATOM
                 elif ref[0] == "member":
                     text, precedence = texts[ref[1]]
                 else:
                     text = literal_text(ref[1])
-                    precedence = _UNARY if text.startswith("-") else ATOM
-                if pretty:
-                    threshold = op.precedence + 1 if op.precedence < ATOM else 0
-                args.append(f"({text})" if precedence < threshold else text)
-            if pretty:
-                texts.append((op.pretty(*args), op.precedence))
-            else:
-                texts.append((op.code(*args), shape.precedence))
+                    precedence = UNARY if text.startswith("-") else ATOM
+                args.append(nest(text, precedence, form.operand(i)))
+            text = op.pretty(*args) if pretty else op.code(*args)
+            texts.append((text, form.precedence))
         return texts[-1][0]
 
     def code(self, *names: str) -> str:
-        return self._texts(names, pretty=False)
+        return self._text(names, pretty=False)
 
     def pretty(self, *args: str) -> str:
-        return self._texts(args, pretty=True)
+        return self._text(args, pretty=True)
+
+    @cached_property
+    def binary_members(self) -> tuple[tuple[Op, tuple], ...]:
+        """The members with n-ary sums and products as two-operand steps (see
+        ``binary_members``), computed once per op."""
+        return binary_members(self.members)
+
+    @property
+    def form(self) -> Form:
+        return self.members[-1][0].form
+
+    @property
+    def print_form(self) -> Form:
+        return self.members[-1][0].print_form
 
     def __str__(self) -> str:
         return "Fused{" + ", ".join(str(op) for op, _ in self.members) + "}"
+
+
+def binary_members(members: Sequence[tuple[Op, tuple]]) -> tuple[tuple[Op, tuple], ...]:
+    """``members`` with each n-ary ``a + b + c`` as ``(a + b) + c``: Python's own order, so
+    the same computation, as members of at most two operands (one ufunc call each)."""
+    result: list[tuple[Op, tuple]] = []
+    index: dict[int, int] = {}  # old member -> new member
+    for j, (op, refs) in enumerate(members):
+        refs = tuple(("member", index[r[1]]) if _is_member(r) else r for r in refs)
+        if getattr(op, "variadic", False):
+            for ref in refs[2:]:
+                result.append((op, refs[:2]))
+                refs = (("member", len(result) - 1), ref)
+        result.append((op, refs))
+        index[j] = len(result) - 1
+    return tuple(result)
+
+
+def _is_member(ref: Any) -> bool:
+    return not isinstance(ref, int) and ref[0] == "member"

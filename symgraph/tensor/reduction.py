@@ -15,6 +15,7 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Variable
+from symgraph.graph.syntax import RECEIVER
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
 
@@ -42,11 +43,6 @@ def reduced_shape(shape: Sequence, axes: Sequence[int], keepdims: bool) -> tuple
     return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
-def _operand(x: str) -> str:
-    """``x`` ready for a method call: names as they are, other expressions in parentheses."""
-    return x if x.isidentifier() else f"({x})"
-
-
 @dataclass(frozen=True)
 class Reduce(TensorOp):
     """``np.<kind>(x, axis, keepdims)`` for kind in sum, prod, max, min, all, any.
@@ -59,6 +55,8 @@ class Reduce(TensorOp):
     axes: tuple[int, ...]
     keepdims: bool = False
     dtype: str | None = None
+
+    form = RECEIVER
 
     def infer_type(self, x: Variable) -> TensorType:
         if self.kind in ("max", "min") and builtins.any(x.type.shape[a] == 0 for a in self.axes):
@@ -79,7 +77,7 @@ class Reduce(TensorOp):
             args.append("keepdims=True")
         if self.dtype:
             args.append(f"dtype=np.{self.dtype}")
-        return f"{_operand(x)}.{self.kind}({', '.join(args)})"
+        return f"{x}.{self.kind}({', '.join(args)})"
 
     def pullback(self, inputs, outputs, output_grads):
         """sum broadcasts g back; prod is exact at zeros; max/min share g among tied winners."""
@@ -110,6 +108,46 @@ class Reduce(TensorOp):
     def __str__(self) -> str:
         return f"{self.kind}{{axes={self.axes}{', keepdims' if self.keepdims else ''}}}"
 
+    def sympy_form(self, node, args, bound):
+        """A ``Sum`` or ``Product`` over bound indices; a short or explicit operand, or a max or
+        min, written out term by term."""
+        import itertools
+
+        import sympy
+
+        from symgraph.tensor.sympy_elements import ONE, ZERO, Elements
+
+        (x,) = args
+        kept = [a for a in range(len(x.sizes)) if a not in self.axes]
+        reduced = [x.sizes[a] for a in self.axes]
+        bounded = {"sum": sympy.Sum, "prod": sympy.Product}
+        expanders = {"sum": sympy.Add, "prod": sympy.Mul, "max": sympy.Max, "min": sympy.Min}
+        expand = x.explicit or self.kind not in bounded
+        if expand and not builtins.all(s.is_Integer for s in reduced):
+            raise NotImplementedError("over an axis of unknown size has no SymPy form")
+
+        def at(index):
+            outer = [index[a] for a in kept] if self.keepdims else list(index)
+
+            def full(inner):
+                slots = dict(zip(kept, outer)) | dict(zip(self.axes, inner))
+                return tuple(slots[a] for a in range(len(x.sizes)))
+
+            if expand:
+                ranges = itertools.product(*(range(int(s)) for s in reduced))
+                terms = [x.at(full(tuple(map(sympy.Integer, r)))) for r in ranges]
+                return expanders[self.kind](*terms)
+            limits = []
+            for size in reduced:
+                limits.append((bound(tuple(outer), tuple(b[0] for b in limits)), ZERO, size - 1))
+            return bounded[self.kind](x.at(full(tuple(b[0] for b in limits))), *limits)
+
+        if self.keepdims:
+            sizes = tuple(ONE if a in self.axes else s for a, s in enumerate(x.sizes))
+        else:
+            sizes = tuple(x.sizes[a] for a in kept)
+        return Elements(sizes, at, x.explicit)
+
 
 def _prod_derivative(x: Variable, axes: tuple[int, ...]) -> Variable:
     """d prod / d x: the product of the other elements, exact where x holds zeros.
@@ -132,6 +170,8 @@ class ArgReduce(TensorOp):
     axis: int | None
     keepdims: bool = False
 
+    form = RECEIVER
+
     def infer_type(self, x: Variable) -> TensorType:
         if self.axis is None:
             shape = (1,) * x.ndim if self.keepdims else ()
@@ -144,7 +184,7 @@ class ArgReduce(TensorOp):
 
     def code(self, x: str) -> str:
         keep = ", keepdims=True" if self.keepdims else ""
-        return f"{_operand(x)}.{self.kind}(axis={self.axis}{keep})"
+        return f"{x}.{self.kind}(axis={self.axis}{keep})"
 
     def pullback(self, inputs, outputs, output_grads):
         return [None]

@@ -11,6 +11,7 @@ import numpy as np
 import symgraph.tensor as T
 from symgraph.config import config
 from symgraph.graph.basic import Constant, Variable
+from symgraph.graph.syntax import CALL, RECEIVER, Form
 from symgraph.tensor.elemwise import sum_to_shape, weak_scalars_as_constants
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
@@ -72,6 +73,8 @@ def as_shape_vector(shape: Any) -> Variable:
 class Shape(TensorOp):
     """``x.shape`` as an int64 vector."""
 
+    print_form = RECEIVER
+
     def infer_type(self, x: Variable) -> TensorType:
         return TensorType("int64", (x.ndim,))
 
@@ -87,6 +90,15 @@ class Shape(TensorOp):
     def pretty(self, x: str) -> str:
         return f"{x}.shape"
 
+    def sympy_form(self, node, args, bound):
+        """The sizes of the operand, as an explicit list."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import Elements, choose
+
+        sizes = args[0].sizes
+        return Elements((sympy.Integer(len(sizes)),), lambda index: choose(index[0], sizes), True)
+
 
 @dataclass(frozen=True)
 class ShapeEntry(TensorOp):
@@ -94,6 +106,10 @@ class ShapeEntry(TensorOp):
 
     axis: int
     dtype: str = "int64"
+
+    @property
+    def print_form(self) -> Form:
+        return RECEIVER if self.dtype == "int64" else CALL
 
     def infer_type(self, x: Variable) -> TensorType:
         if not 0 <= self.axis < x.ndim:
@@ -129,6 +145,7 @@ class DimShuffle(TensorOp):
     order: tuple[int | str, ...]
 
     view_map = {0: (0,)}
+    form = print_form = RECEIVER
 
     def infer_type(self, x: Variable) -> TensorType:
         kept = [d for d in self.order if d != "x"]
@@ -190,6 +207,31 @@ class DimShuffle(TensorOp):
 
     def __str__(self) -> str:
         return f"DimShuffle{{{','.join(map(str, self.order))}}}"
+
+    def sympy_form(self, node, args, bound):
+        """A permutation of the index; a new axis reads position 0."""
+        from symgraph.tensor.sympy_elements import ONE, ZERO, Elements
+
+        (x,) = args
+
+        def at(index):
+            inner = [ZERO] * len(x.sizes)
+            for position, d in enumerate(self.order):
+                if d != "x":
+                    inner[d] = index[position]
+            return x.at(tuple(inner))
+
+        return Elements(tuple(ONE if d == "x" else x.sizes[d] for d in self.order), at, x.explicit)
+
+    def sympy_matrix(self, node, forms):
+        """A transpose, or a vector kept as the column it already is."""
+        from symgraph.tensor.sympy_elements import is_matrix
+
+        if not is_matrix(forms[0]):
+            return None
+        if self.order in ((1, 0), ("x", 0)):
+            return forms[0].T
+        return forms[0] if self.order == (0, "x") else None
 
 
 def _index_text(entries: Sequence) -> str:
@@ -265,9 +307,16 @@ class Alloc(TensorOp):
     dtype: str
 
     def infer_type(self, value: Variable, shape: Variable) -> TensorType:
+        """The shape's known entries; where one is unknown, the value's own size when that
+        is not 1 (``np.full`` can broadcast the value to no other size)."""
         entries = static_int_entries(shape)
         if len(entries) < value.ndim:
             raise TypeError(f"alloc: value of {value.ndim} dims does not fit shape {entries}")
+        lead = len(entries) - value.ndim
+        entries = entries[:lead] + tuple(
+            v if e is None and v not in (None, 1) else e
+            for e, v in zip(entries[lead:], value.type.shape)
+        )
         return TensorType(self.dtype, entries)
 
     def impl(self, value: np.ndarray, shape: np.ndarray) -> np.ndarray:
@@ -284,6 +333,16 @@ class Alloc(TensorOp):
 
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self(tangents[0], inputs[1])]
+
+    def sympy_form(self, node, args, bound):
+        """The value, broadcast to the sizes the shape operand lists."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import Elements, align
+
+        value, shape = args
+        sizes = tuple(shape.at((sympy.Integer(a),)) for a in range(node.outputs[0].ndim))
+        return Elements(sizes, lambda index: value.at(align(value.sizes, index)), value.explicit)
 
 
 @dataclass(frozen=True)
@@ -341,6 +400,24 @@ class Join(TensorOp):
 
     def pushforward(self, inputs, outputs, tangents):
         return [self(*(zeros_like(x) if t is None else t for x, t in zip(inputs, tangents)))]
+
+    def sympy_form(self, node, args, bound):
+        """A stack: the new axis chooses among the operands (a concatenate has no form)."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import Elements, align, broadcast, choose
+
+        if not self.new_axis:
+            raise NotImplementedError("(concatenate) has no SymPy form")
+        axis = self.axis
+        sizes = broadcast(args)
+        sizes = sizes[:axis] + (sympy.Integer(len(args)),) + sizes[axis:]
+
+        def at(index):
+            rest = index[:axis] + index[axis + 1 :]
+            return choose(index[axis], [a.at(align(a.sizes, rest)) for a in args])
+
+        return Elements(sizes, at, True)
 
 
 @dataclass(frozen=True)

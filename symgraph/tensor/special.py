@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from symgraph.graph.basic import Variable
-from symgraph.tensor.nnet import LogSoftmax, Softmax, along
+from symgraph.tensor.nnet.basic import LogSoftmax, Softmax, along
 
 __all__ = ["log_softmax", "logsoftmax", "softmax"]
 

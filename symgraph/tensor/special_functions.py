@@ -1,4 +1,4 @@
-"""expit, erf, erfc, gamma, gammaln, psi and trigamma as array functions.
+"""expit, erf, erfc, gamma, gammaln, psi, trigamma, xlogy and xlogx as array functions.
 
 NumPy has none of them. SciPy's ``scipy.special`` is used when installed; it is
 optional, so without it they fall back to the ``math`` module per element
@@ -43,6 +43,17 @@ def expit(x):
     np.exp(t, out=t)
     t += 1.0
     return np.divide(1.0, t, out=t)
+
+
+def xlogy(x, y):
+    """``x * log(y)``, and 0 where x is 0 even if log(y) is -inf or nan (Theano's xlogy0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.equal(x, 0), 0, np.multiply(x, np.log(y)))
+
+
+def xlogx(x):
+    """``x * log(x)``, 0 at x = 0 (Theano's xlogx)."""
+    return xlogy(x, x)
 
 
 def _elementwise(fn):

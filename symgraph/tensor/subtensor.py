@@ -19,6 +19,7 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.graph.basic import Constant, Variable
+from symgraph.graph.syntax import RECEIVER
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType, broadcast_shapes
 from symgraph.tensor.variable import TensorOp, as_tensor_variable, constant
@@ -155,6 +156,8 @@ class Subtensor(TensorOp):
 
     idx: tuple[Entry, ...]
 
+    form = print_form = RECEIVER
+
     @property
     def view_map(self) -> dict[int, tuple[int, ...]]:
         """A basic index gives a view of ``x``; an advanced one a new array."""
@@ -187,6 +190,56 @@ class Subtensor(TensorOp):
 
     def __str__(self) -> str:
         return f"Subtensor{index_text(self.idx, ['?'] * 64)}"
+
+    def sympy_form(self, node, args, bound):
+        """Basic indexing as index arithmetic: a fixed entry, or ``start + step * i``."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import ONE, ZERO, Elements, bound_value
+
+        x, *parts = args
+        values = iter(p.at(()) for p in parts)
+        steps: list[tuple] = []  # per input axis: ("fixed", expr), ("range", start, step), ("new",)
+        sizes: list = []
+        axis = 0
+        for entry in self.idx:
+            kind = entry[0]
+            if kind == "adv":
+                raise NotImplementedError("(advanced indexing) has no SymPy form")
+            if kind == "new":
+                steps.append(("new",))
+                sizes.append(ONE)
+                continue
+            size = x.sizes[axis]
+            axis += 1
+            limits = [next(values) if p == INPUT else p for p in entry[1:]]
+            if kind == "int":
+                k = sympy.sympify(limits[0])
+                steps.append(("fixed", size + k if k.is_negative else k))
+                continue
+            start, stop, step = limits
+            step = sympy.sympify(1 if step is None else step)
+            if not step.is_positive:
+                raise NotImplementedError("with a negative step has no SymPy form")
+            start = bound_value(start, ZERO, size)
+            stop = bound_value(stop, size, size)
+            steps.append(("range", start, step))
+            sizes.append(sympy.Max(ZERO, sympy.ceiling((stop - start) / step)))
+        sizes += x.sizes[axis:]
+
+        def at(index):
+            out = iter(index)
+            inner = []
+            for s in steps:
+                if s[0] == "new":
+                    next(out)
+                elif s[0] == "fixed":
+                    inner.append(s[1])
+                else:
+                    inner.append(s[1] + s[2] * next(out))
+            return x.at(tuple(inner) + tuple(out))
+
+        return Elements(tuple(sizes), at, x.explicit)
 
 
 @dataclass(frozen=True)

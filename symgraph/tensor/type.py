@@ -24,20 +24,33 @@ PREFIX_DTYPES = {
 }
 
 
-@dataclass(frozen=True)
+#: Theano's names of the common static shapes, for printing types
+KINDS = {(): "scalar", (None,): "vector", (None, None): "matrix", (1, None): "row", (None, 1): "col"}
+
+
+@dataclass(frozen=True, init=False, repr=False)
 class TensorType(Type):
     """An n-d array type. A shape entry is an int (known size) or None; 1 broadcasts.
 
-    Theano's ``TensorType(dtype, broadcastable)`` spelling is accepted: a tuple
-    of bools becomes ``1`` for True and ``None`` for False.
+    Theano's spelling ``TensorType(dtype, broadcastable)`` (also as the keyword
+    ``broadcastable=``) is accepted: a bool becomes ``1`` for True and ``None``
+    for False.
     """
 
     dtype: str
     shape: tuple[int | None, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "dtype", dtype_name(self.dtype))
-        shape = self.shape
+    def __init__(
+        self,
+        dtype: Any,
+        shape: Sequence[int | bool | None] = (),
+        broadcastable: Sequence[bool] | None = None,
+    ) -> None:
+        if broadcastable is not None:
+            if shape:
+                raise TypeError("TensorType: give shape or broadcastable, not both")
+            shape = tuple(bool(b) for b in broadcastable)
+        object.__setattr__(self, "dtype", dtype_name(dtype))
         # the rewrite engine builds thousands of types, nearly all already normalized
         if shape.__class__ is not tuple or any(
             s is not None and s.__class__ is not int for s in shape
@@ -86,6 +99,17 @@ class TensorType(Type):
 
     def shape_str(self) -> str:
         return shape_str(self.shape)
+
+    def copy_code(self, name: str) -> str:
+        """Generated code for a copy of the array named ``name`` (before an op overwrites it)."""
+        return f"{name}.copy()"
+
+    def __repr__(self) -> str:
+        """Theano's spelling: ``TensorType(float64, matrix)``, ``TensorType(float32, row)``."""
+        kind = KINDS.get(self.shape) or (
+            f"{self.ndim}D" if all(s is None for s in self.shape) else f"shape={self.shape_str()}"
+        )
+        return f"TensorType({self.dtype}, {kind})"
 
     def __str__(self) -> str:
         names = {0: "Scalar", 1: "Vector", 2: "Matrix"}

@@ -14,6 +14,7 @@ import numpy as np
 import symgraph.tensor as T
 from symgraph.config import config
 from symgraph.graph.basic import Constant, Op, Variable
+from symgraph.tensor.evaluate import eval_variable
 from symgraph.tensor.type import TensorType
 
 
@@ -219,11 +220,10 @@ class _TensorOperators:
     def eval(self, inputs_to_values: dict | None = None) -> np.ndarray:
         """Evaluate this variable with ``{input: value}``, as Theano's ``Variable.eval``.
 
-        Compiled with ``function`` once per (variable, inputs) and cached, so
-        repeated evaluation is cheap; ``tensor.evaluate`` is the reference.
+        Each op's reference ``impl`` computes its node (``tensor.evaluate``), on
+        the graph as built: nothing is rewritten or compiled. A shared variable
+        may be a key; an input without a value raises ``MissingInputError``.
         """
-        from symgraph.compile.function import eval_variable
-
         return eval_variable(self, inputs_to_values or {})
 
 

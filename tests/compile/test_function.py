@@ -245,21 +245,3 @@ def test_attributes_describe_the_function():
     assert f.source.startswith("def acc(x):")
     assert isinstance(f.rewrites, list)
     assert "acc(x)" in repr(f)
-
-
-def test_eval_is_compiled_once_and_cached():
-    from symgraph.compile.function import _eval_cache
-
-    x = T.dvector("x")
-    y = (x * 2).sum()
-    assert y.eval({x: np.ones(3)}) == 6.0
-    entries = len(_eval_cache)
-    assert y.eval({x: np.arange(3.0)}) == 6.0
-    assert len(_eval_cache) == entries
-    s = theano.shared(np.ones(2), name="s")
-    total = s.sum()
-    assert total.eval() == 2.0
-    s.set_value(np.ones(5))
-    assert total.eval() == 5.0  # the cached function reads the storage on every call
-    assert total.eval({s: np.zeros(1)}) == 0.0  # a shared variable may be given a value
-    assert s.get_value().shape == (5,)

@@ -204,3 +204,26 @@ def test_a_scipy_function_behind_a_lazy_import_writes_in_place():
     data = np.random.RandomState(0).rand(3, 3)
     expected = [math.erf(v) + 1.0 for v in (data @ data * 2.0).ravel()]
     np.testing.assert_allclose(f(data, data).ravel(), expected, rtol=1e-12)
+
+
+def test_read_only_diagonal_views_are_never_written_and_leave_as_copies():
+    """``np.diagonal`` returns a read-only view: no in-place work into it, no caller gets it."""
+    x = T.dmatrix("x")
+    s = theano.shared(np.zeros(3), name="s")
+    diagonal = T.diagonal(x * 2.0)  # a view of a temporary nobody reads afterwards
+    f = theano.function(
+        [x], [T.exp(diagonal), T.diagonal(x), diagonal.T], updates=[(s, T.diagonal(x * 3.0))]
+    )
+    assert "t3 = np.exp(t2)" in f.source and "out=" not in f.source
+    value = np.arange(9.0).reshape(3, 3)
+    for _ in range(2):  # the second call updates the stored value: it must be writable
+        exp_diag, diag, view = f(value)
+        assert exp_diag.flags.writeable and diag.flags.writeable and view.flags.writeable
+        np.testing.assert_allclose(exp_diag, np.exp(2 * np.diag(value)))
+        np.testing.assert_array_equal(diag, np.diag(value))
+        assert not np.shares_memory(diag, value)
+    assert s.get_value(borrow=True).flags.writeable
+    np.testing.assert_array_equal(s.get_value(), 3 * np.diag(value))
+    g = theano.function([x], [], updates=[(s, s - T.diagonal(x))])
+    g(value)
+    np.testing.assert_array_equal(s.get_value(), 2 * np.diag(value))

@@ -91,3 +91,18 @@ def test_stored_arrays_stay_writeable_even_when_borrowed():
     assert s.get_value(borrow=True).flags.writeable
     s.set_value(frozen, borrow=True)
     assert s.get_value(borrow=True).flags.writeable
+
+
+def test_copy_swaps_shared_variables_or_drops_updates_as_in_theanos_tutorial():
+    state = theano.shared(0)
+    inc = T.iscalar("inc")
+    accumulator = theano.function([inc], state, updates=[(state, state + inc)])
+    accumulator(10)
+    new_state = theano.shared(0)
+    new_accumulator = accumulator.copy(swap={state: new_state})
+    assert new_accumulator(100) == 0
+    assert (new_state.get_value(), state.get_value()) == (100, 10)
+    null_accumulator = accumulator.copy(delete_updates=True)
+    assert null_accumulator(9000) == 10 and state.get_value() == 10
+    with pytest.raises(TypeError, match="cannot stand for"):
+        accumulator.copy(swap={state: theano.shared(0.5)})

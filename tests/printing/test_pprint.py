@@ -90,3 +90,13 @@ def test_seed_cost_prints_short_with_the_sigmoid_once():
     assert text.startswith("let t1 = 1 / (1 + exp(-(x @ w) - b)); t2 = -y * log(t1) - (1 - y)")
     assert text.count("exp(") == 1 and len(text) < 200  # PyTensor: 400 characters
     assert text.endswith(" + 0.01 * sum(w ** 2, axis=0)")
+
+
+def test_a_compiled_gradient_prints_as_its_math():
+    """A fused node prints with its root member's precedence: ``(1 - sqr(t)) @ x``, not
+    ``1 - sqr(t) @ x`` (which would be another computation)."""
+    import symgraph as theano
+
+    x, w = T.dmatrix("x"), T.dvector("w")
+    f = theano.function([x, w], T.grad(T.tanh(x @ w).sum(), w))
+    assert pprint(f.graph.outputs[0]) == "(1.0 - sqr(tanh(x @ w))) @ x"

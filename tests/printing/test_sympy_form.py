@@ -150,3 +150,30 @@ def test_ops_without_a_sympy_form_are_named():
         to_sympy(T.isnan(v).sum())
     with pytest.raises(TypeError, match="one variable"):
         to_sympy([v])
+
+
+def test_sums_and_products_of_any_length_stay_matrix_algebra():
+    x = T.dmatrix("x")
+    X_ = sympy.MatrixSymbol("x", size("n_x"), size("m_x"))
+    assert to_sympy(T.add(x, x, x.T)) == 2 * X_ + X_.T
+    assert to_sympy(T.mul(2.0, x, 3.0)) == 6 * X_
+
+
+def test_each_op_states_its_own_form():
+    """printing keeps no table of op classes: a new op gets a form by defining sympy_form."""
+    from dataclasses import dataclass
+
+    from symgraph.tensor.sympy_elements import Elements
+    from symgraph.tensor.variable import TensorOp
+
+    @dataclass(frozen=True)
+    class Twice(TensorOp):
+        def infer_type(self, x):
+            return x.type
+
+        def sympy_form(self, node, args, bound):
+            (a,) = args
+            return Elements(a.sizes, lambda index: 2 * a.at(index), a.explicit)
+
+    x = T.dscalar("x")
+    assert to_sympy(Twice()(x) + 1) == 2 * X + 1

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from symgraph.graph.fgraph import Graph
-from symgraph.rewrite.engine import brief, rewrite
+from symgraph.graph.syntax import brief
+from symgraph.rewrite.engine import rewrite
 from symgraph.tensor.evaluate import evaluate_all
 
 

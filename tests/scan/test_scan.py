@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import symgraph as theano
 import symgraph.tensor as T
 from symgraph.compile.shared import shared
 from symgraph.scan import Scan, foldl, foldr, map, reduce, scan
@@ -247,3 +248,16 @@ def test_inner_graphs_are_exposed_for_printing():
     assert str(op) == "Scan{double}"
     ((name, graph),) = op.inner_graphs.items()
     assert name == "step" and len(graph.apply_nodes) == 1
+
+
+def test_fn_sees_the_non_sequences_themselves():
+    """Theano's tutorial Jacobian: ``T.grad(y[i], x)`` inside fn, with y and x passed as
+    non-sequences, needs them to be the outer variables (a copy of x would not be
+    connected to y)."""
+    x = T.dvector("x")
+    y = x**2
+    J, updates = theano.scan(
+        lambda i, y, x: T.grad(y[i], x), sequences=T.arange(y.shape[0]), non_sequences=[y, x]
+    )
+    f = theano.function([x], J, updates=updates)
+    np.testing.assert_array_equal(f([4.0, 4.0]), [[8.0, 0.0], [0.0, 8.0]])

@@ -22,9 +22,19 @@ import symgraph.tensor as T
 from symgraph import gradient
 from symgraph.gradient import NullTypeGradError, grad, verify_grad
 from symgraph.graph.traversal import toposort
+from symgraph.tensor import decompositions
 from symgraph.tensor.elemwise import ELEMWISE_OPS, Elemwise
 from symgraph.tensor.fused import Fused
+from symgraph.tensor.nnet.abstract_conv import (
+    Conv2d,
+    Conv2dGradInputs,
+    Conv2dGradWeights,
+    Im2Col,
+    conv2d_grad_wrt_inputs,
+    conv2d_grad_wrt_weights,
+)
 from symgraph.tensor.shape import ShapeEntry
+from symgraph.tensor.signal import pool
 from symgraph.tensor.variable import TensorOp
 
 TOLERANCE = {"abs_tol": 1e-7, "rel_tol": 1e-7}
@@ -49,6 +59,8 @@ DOMAINS = {
     "psi": [(0.5, 3)],
     "trigamma": [(0.5, 3)],
     "clip": [(-2, 2), (-1.0, -0.6), (0.6, 1.0)],
+    "xlogx": [(0.5, 2)],
+    "xlogy0": [(-2, 2), (0.5, 2)],
 }
 #: broadcast shapes of the inputs of a row, by number of inputs
 SHAPES = {1: [(2, 3)], 2: [(2, 3), (3,)], 3: [(2, 3), (1, 3), (2, 1)]}
@@ -248,6 +260,20 @@ def _grad_clip() -> None:
     np.testing.assert_array_equal(g.eval({x: [1.0, 1.0, 1.0]}), [2.0, -1.0, 0.5])
 
 
+def _grad_scale() -> None:
+    x = T.dvector("x")
+    g = grad((gradient.grad_scale(x, 3.0) * x).sum(), x)
+    np.testing.assert_array_equal(g.eval({x: [1.0, 2.0]}), [4.0, 8.0])
+
+
+def _undefined_grad() -> None:
+    x, y = T.dvectors("x", "y")
+    cost = (gradient.undefined_grad(x) * y).sum()
+    np.testing.assert_array_equal(grad(cost, y).eval({x: [1.0, 2.0], y: [0.0, 0.0]}), [1.0, 2.0])
+    with pytest.raises(NullTypeGradError, match="undefined"):
+        grad(cost, x)
+
+
 def _fused_has_no_pullback() -> None:
     """Fusion runs after differentiation, so a fused node only needs a clear error."""
     x, y = T.dvector("x"), T.dvector("y")
@@ -255,6 +281,13 @@ def _fused_has_no_pullback() -> None:
     np.testing.assert_allclose(fused.eval({x: [0.0, 1.0], y: [2.0, 3.0]}), [2.0, 3 * np.e])
     with pytest.raises(NullTypeGradError, match="Fused"):
         grad(fused.sum(), x)
+
+
+def _im2col_has_no_pullback() -> None:
+    """The convolution rewrites make Im2Col after differentiation: it needs only a clear error."""
+    x = T.dtensor4("x")
+    with pytest.raises(NullTypeGradError, match="Im2Col"):
+        grad(Im2Col(kshp=(None, None, 2, 2))(x).sum(), x)
 
 
 def _check_static(fun: Callable, *points: np.ndarray) -> None:
@@ -278,6 +311,43 @@ B = _random(4, 5)
 V = _random(4)
 BATCH = _random(2, 3, 4)
 POSITIVE = _random(2, 3, low=0.5, high=1.5)
+
+# linear algebra, sorting and extra ops
+SQUARE = _random(4, 4) + 4 * np.eye(4)
+NEGATIVE_DET = SQUARE[[1, 0, 2, 3]]
+SPD = SQUARE @ SQUARE.T
+TALL = _random(5, 3, seed=1)
+WITH_ZEROS = np.array([[2.0, 0.0, 3.0, 4.0], [0.0, 5.0, 0.0, 1.0], [1.0, 2.0, 3.0, 4.0]])
+nlinalg, slinalg, extra_ops = T.nlinalg, T.slinalg, T.extra_ops
+
+
+def _no_gradient(cost: Callable[[T.TensorVariable], T.TensorVariable]) -> Callable[[], None]:
+    """A case for an op without a derivative rule: ``grad`` raises NullTypeGradError."""
+
+    def check() -> None:
+        x = T.dmatrix("x")
+        with pytest.raises(NullTypeGradError):
+            grad(cost(x), x)
+
+    return check
+
+
+def _cumprod_with_zeros() -> None:
+    """The gradient of cumprod is exact at zeros: no division by them."""
+    x = T.dmatrix("x")
+    g = grad(T.cumprod(x, axis=1).sum(), x).eval({x: WITH_ZEROS})
+    expected = [[1 + 0 + 0 + 0, 2 + 6 + 24, 0, 0], [1 + 5, 0, 0, 0], [33, 16, 10.0, 6.0]]
+    np.testing.assert_array_equal(g, expected)
+    for axis in (0, 1):
+        _check(lambda x: T.cumprod(x, axis=axis), WITH_ZEROS)
+
+
+IMAGE = _random(1, 2, 5, 4)
+FILTER = _random(2, 2, 3, 2, seed=1)
+OUT_GRAD = _random(1, 2, 2, 3, seed=2)
+MAXIMA = IMAGE[..., :4, :4].reshape(1, 2, 2, 2, 2, 2).max(axis=(3, 5))
+POOLED = _random(1, 2, 2, 2, seed=3)
+POOLED_ALL = _random(1, 2, 3, 2, seed=4)  # ignore_border=False: the last row is a partial window
 
 
 def case(check: Callable[[], None], name: str):
@@ -343,12 +413,10 @@ CASES: dict[type, list] = {
         case(_arange_gradients, "float-start-step"),
         case(_none_pullback(T.ARange, lambda: T.arange(T.lscalar("n"))), "integer"),
     ],
-    T.Diag: [
+    T.AllocDiag: [
         case(fd(lambda v: T.diag(v), V), "vector"),
         case(fd(lambda v: T.diag(v, 2), V), "vector-k"),
-        case(fd(lambda m: T.diag(m), A), "matrix"),
-        case(fd(lambda m: T.diag(m, 1), A), "matrix-above"),
-        case(fd(lambda m: T.diag(m, -2), A), "matrix-below"),
+        case(fd(lambda v: T.diag(v, -1), V), "vector-below"),
     ],
     T.Dot: [
         case(fd(T.dot, A, B), "matrix-matrix"),
@@ -404,6 +472,179 @@ CASES: dict[type, list] = {
     gradient.ConsiderConstant: [case(_identity_op("consider_constant"), "constant")],
     gradient.GradClip: [case(_grad_clip, "clip")],
     Fused: [case(_fused_has_no_pullback, "clear-error")],
+    T.ExtractDiag: [
+        case(fd(lambda m: T.diag(m), A), "matrix"),
+        case(fd(lambda m: T.diag(m, 1), A), "matrix-above"),
+        case(fd(lambda m: T.diag(m, -2), A), "matrix-below"),
+        case(fd(lambda m: T.diagonal(m, 1, 2, 0), BATCH), "axes"),
+    ],
+    nlinalg.MatrixInverse: [
+        case(fd(nlinalg.matrix_inverse, SQUARE), "square"),
+        case(static(nlinalg.matrix_inverse, SQUARE), "static"),
+    ],
+    nlinalg.MatrixPinv: [
+        case(fd(nlinalg.pinv, A), "wide"),
+        case(fd(nlinalg.pinv, TALL), "tall"),
+        case(fd(lambda x: nlinalg.pinv(x + x.T, hermitian=True), SQUARE), "hermitian"),
+    ],
+    nlinalg.Det: [
+        case(fd(nlinalg.det, SQUARE / 4), "positive"),
+        case(fd(nlinalg.det, NEGATIVE_DET / 4), "negative"),
+    ],
+    nlinalg.SLogDet: [
+        case(fd(lambda x: nlinalg.slogdet(x)[1], SQUARE), "positive"),
+        case(fd(lambda x: nlinalg.slogdet(x)[1], NEGATIVE_DET), "negative"),
+    ],
+    decompositions.Eig: [case(_no_gradient(lambda x: abs(nlinalg.eig(x)[0]).sum()), "complex")],
+    decompositions.Eigh: [
+        case(fd(lambda x: nlinalg.eigh(x)[0], SQUARE), "values"),
+        case(fd(lambda x: nlinalg.eigh(x)[1], SQUARE), "vectors"),
+        case(fd(lambda x: nlinalg.eigh(x, "U")[1] * nlinalg.eigh(x, "U")[0], SQUARE), "upper"),
+        case(fd(lambda a, b: slinalg.eigvalsh(a, b), SQUARE, SPD), "generalized"),
+        case(fd(lambda a, b: slinalg.eigvalsh(a, b, lower=False), SQUARE, SPD), "generalized-U"),
+    ],
+    decompositions.SVD: [
+        case(fd(lambda x: nlinalg.svd(x, compute_uv=False), A), "values"),
+        case(fd(lambda x: nlinalg.svd(x)[1], TALL), "values-of-full"),
+        case(fd(lambda x: nlinalg.svd(x, full_matrices=False)[0], A), "u-wide"),
+        case(fd(lambda x: nlinalg.svd(x, full_matrices=False)[2], TALL), "vt-tall"),
+        case(fd(lambda x: nlinalg.svd(x, full_matrices=False)[0], SQUARE), "u-square"),
+        case(_no_gradient(lambda x: nlinalg.svd(x)[0].sum()), "full-u"),
+    ],
+    decompositions.QR: [
+        case(fd(lambda x: nlinalg.qr(x)[0], TALL), "q"),
+        case(fd(lambda x: nlinalg.qr(x)[1], SQUARE), "r"),
+        case(_no_gradient(lambda x: nlinalg.qr(x, "complete")[0].sum()), "complete"),
+    ],
+    slinalg.Cholesky: [
+        case(fd(slinalg.cholesky, SPD), "lower"),
+        case(fd(lambda x: slinalg.cholesky(x, lower=False), SPD), "upper"),
+        case(fd(lambda x: slinalg.cholesky(x, on_error="nan"), SPD), "nan-mode"),
+        case(static(slinalg.cholesky, SPD), "static"),
+    ],
+    slinalg.Solve: [
+        case(fd(slinalg.solve, SQUARE, TALL[:4]), "matrix-b"),
+        case(fd(slinalg.solve, SQUARE, V), "vector-b"),
+        case(fd(lambda a, b: slinalg.solve(a, b, assume_a="sym"), SPD, V), "symmetric"),
+        case(fd(slinalg.solve_lower_triangular, SQUARE, TALL[:4]), "lower"),
+        case(fd(slinalg.solve_upper_triangular, SQUARE, V), "upper"),
+        case(fd(lambda a, b: slinalg.solve_triangular(a, b, trans="T"), SQUARE, V), "trans"),
+    ],
+    slinalg.Expm: [
+        case(fd(slinalg.expm, SQUARE / 4), "square"),
+        case(fd(lambda x: slinalg.expm(x - x.T), SQUARE / 4), "skew"),
+    ],
+    T.Sort: [
+        case(fd(lambda x: T.sort(x, axis=0), A), "axis-0"),
+        case(fd(T.sort, BATCH), "last-axis"),
+        case(fd(lambda x: T.sort(x, axis=None), A), "flattened"),
+    ],
+    T.ArgSort: [case(_zero_gradient(T.argsort, A), "indices")],
+    T.CumOp: [
+        case(fd(lambda x: T.cumsum(x, axis=0), A), "cumsum-0"),
+        case(fd(T.cumsum, BATCH), "cumsum-flat"),
+        case(fd(lambda x: T.cumprod(x, axis=-1), A), "cumprod"),
+        case(fd(T.cumprod, POSITIVE), "cumprod-flat"),
+        case(_cumprod_with_zeros, "cumprod-zeros"),
+    ],
+    extra_ops.SearchsortedOp: [
+        case(_zero_gradient(lambda x: extra_ops.searchsorted(T.sort(x[0]), x), A), "indices")
+    ],
+    extra_ops.Bincount: [
+        case(fd(lambda w: T.bincount(T.constant([2, 0, 2, 5]), w, minlength=7), V), "weights")
+    ],
+    extra_ops.Unique: [case(_no_gradient(lambda x: extra_ops.unique(x).sum()), "values")],
+    extra_ops.UnravelIndex: [
+        case(
+            _none_pullback(extra_ops.UnravelIndex, lambda: T.unravel_index(T.lvector(), (3, 4))[0]),
+            "integer",
+        )
+    ],
+    extra_ops.RavelMultiIndex: [
+        case(
+            _none_pullback(
+                extra_ops.RavelMultiIndex, lambda: T.ravel_multi_index((T.lvector(), 1), (3, 4))
+            ),
+            "integer",
+        )
+    ],
+    T.SpecifyShape: [
+        case(fd(lambda x: T.specify_shape(x, (3, None)) * x, A), "declared"),
+        case(static(lambda x: T.unbroadcast(x, 0) * _random(3, 1), _random(1, 4)), "unbroadcast"),
+    ],
+    gradient.GradScale: [case(_grad_scale, "scaled")],
+    gradient.UndefinedGrad: [case(_undefined_grad, "raises-when-needed")],
+    Conv2d: [
+        case(fd(lambda x, w: T.nnet.conv2d(x, w), IMAGE, FILTER), "valid"),
+        case(
+            fd(
+                lambda x, w: T.nnet.conv2d(x, w, border_mode="half", subsample=(2, 1)),
+                IMAGE,
+                FILTER,
+            ),
+            "half-strided",
+        ),
+        case(
+            static(
+                lambda x, w: T.nnet.conv2d(x, w, border_mode="full", filter_flip=False),
+                IMAGE,
+                FILTER,
+            ),
+            "static",
+        ),
+    ],
+    Conv2dGradInputs: [
+        case(
+            fd(
+                lambda w, g: conv2d_grad_wrt_inputs(g, w, (1, 2, 5, 4), subsample=(2, 1)),
+                FILTER,
+                OUT_GRAD,
+            ),
+            "strided",
+        )
+    ],
+    Conv2dGradWeights: [
+        case(
+            fd(
+                lambda x, g: conv2d_grad_wrt_weights(x, g, (2, 2, 3, 2), subsample=(2, 1)),
+                IMAGE,
+                OUT_GRAD,
+            ),
+            "strided",
+        )
+    ],
+    pool.Pool: [
+        case(fd(lambda x: pool.pool_2d(x, (2, 2), True, mode=mode), IMAGE), mode)
+        for mode in pool.MODES
+    ],
+    pool.MaxPoolGrad: [
+        case(
+            fd(
+                lambda g: pool.MaxPoolGrad((2, 2), (2, 2), ignore_border=True)(IMAGE, MAXIMA, g),
+                POOLED,
+            ),
+            "gz",
+        )
+    ],
+    pool.AveragePoolGrad: [
+        case(
+            fd(lambda g: pool.AveragePoolGrad((2, 2), (2, 2), mode=mode)(IMAGE, g), POOLED_ALL),
+            mode,
+        )
+        for mode in pool.MODES[1:]
+    ],
+    pool.DownsampleFactorMaxGradGrad: [
+        case(
+            fd(
+                lambda g: pool.DownsampleFactorMaxGradGrad((2, 2), (2, 2), ignore_border=True)(
+                    IMAGE, MAXIMA, g
+                ),
+                IMAGE,
+            ),
+            "ggx",
+        )
+    ],
+    Im2Col: [case(_im2col_has_no_pullback, "clear-error")],
 }
 
 

@@ -17,7 +17,10 @@ from symgraph.graph.traversal import graph_inputs, toposort
 from symgraph.tensor import special_functions
 from symgraph.tensor.elemwise import ELEMWISE_OPS
 from symgraph.tensor.fused import Fused
+from symgraph.tensor.linalg_base import scipy_linalg
+from symgraph.tensor.nnet.abstract_conv import Im2Col
 from symgraph.tensor.shape import ShapeEntry
+from symgraph.tensor.signal import pool
 from symgraph.tensor.variable import TensorOp
 
 rng = np.random.default_rng(20261121)
@@ -27,7 +30,8 @@ def check_node_code(node, values):
     """Run the op's generated lines on the input values; they must match ``impl``."""
     names = [f"in{i}" for i in range(len(node.inputs))]
     outs = [f"out{i}" for i in range(len(node.outputs))]
-    namespace = {"np": np, "special": special_functions, **dict(zip(names, values))}
+    namespace = {"np": np, "special": special_functions, "scipy_linalg": scipy_linalg}
+    namespace.update(zip(names, values))
     exec("\n".join(node.op.emit(outs, names)), namespace)
     expected = node.op.impl(*values)
     expected = expected if len(node.outputs) > 1 else (expected,)
@@ -70,8 +74,11 @@ REFERENCE = {
     "sqr": lambda a: a * a,
     "round": lambda a: np.round(a),
     "switch": np.where,
+    "xlogx": lambda a: a * np.log(a),
+    "xlogy0": lambda a, b: a * np.log(b),
 }
 POSITIVE = {"log", "log2", "log10", "sqrt", "gamma", "gammaln", "psi", "trigamma", "pow"}
+POSITIVE |= {"xlogx", "xlogy0"}
 UNIT = {"arcsin", "arccos", "arctanh"}
 NONZERO_DIVISOR = {"true_div", "int_div", "mod"}
 INTEGER_ONLY = {"invert", "and_", "or_", "xor"}
@@ -160,6 +167,39 @@ def incremented(base, index, value, accumulate=False):
     return out
 
 
+# linear algebra, sorting and extra ops
+SQ = rng.normal(size=(4, 4)) + 4 * np.eye(4)
+PD = SQ @ SQ.T
+sq, pd = T.dmatrix("sq"), T.dmatrix("pd")
+BINDINGS.update({sq: SQ, pd: PD})
+
+
+def _reference(name, *args, **kwargs):
+    """A SciPy function: the reference for ops that call SciPy (or NumPy's own fallback)."""
+    import scipy.linalg
+
+    return getattr(scipy.linalg, name)(*args, **kwargs)
+
+
+# convolution and pooling: integer-valued data, so every order of summation gives the same floats
+IMAGES = rng.integers(-3, 4, size=(2, 3, 7, 6)).astype(float)
+FILTERS = rng.integers(-2, 3, size=(4, 3, 3, 2)).astype(float)
+OUT_GRAD = rng.integers(-2, 3, size=(2, 4, 5, 5)).astype(float)
+POOLED = IMAGES[..., :6, :6].reshape(2, 3, 3, 2, 3, 2).max(axis=(3, 5))
+images, filters, out_grad = T.dtensor4("images"), T.dtensor4("filters"), T.dtensor4("out_grad")
+BINDINGS |= {images: IMAGES, filters: FILTERS, out_grad: OUT_GRAD}
+WINDOWS = np.lib.stride_tricks.sliding_window_view(IMAGES, (3, 2), axis=(2, 3))
+FULL = np.lib.stride_tricks.sliding_window_view(
+    np.pad(OUT_GRAD, ((0, 0), (0, 0), (2, 2), (1, 1))), (3, 2), axis=(2, 3)
+)
+
+
+def unpooled(a):
+    """Each pooled 2x2 value back on its window, and zeros on the uncovered last row."""
+    spread = np.repeat(np.repeat(a, 2, axis=-2), 2, axis=-1)
+    return np.pad(spread, ((0, 0), (0, 0), (0, 1), (0, 0)))
+
+
 #: op class -> list of (expression, NumPy reference)
 CASES = {
     "Cast": [
@@ -233,7 +273,7 @@ CASES = {
         (T.arange(i, 7, 2), np.arange(1, 7, 2)),
         (T.arange(0.0, 1.0, 0.25), np.arange(0, 1, 0.25)),
     ],
-    "Diag": [(T.diag(v), np.diag(V)), (T.diag(x), np.diag(X)), (T.diag(x, 1), np.diag(X, 1))],
+    "AllocDiag": [(T.diag(v), np.diag(V)), (T.diag(v, -2), np.diag(V, -2))],
     "Dot": [
         (T.dot(x, v), X @ V),
         (T.dot(v, v), V @ V),
@@ -289,6 +329,174 @@ CASES = {
                 2,
             )(x, v),
             (np.exp(X) + V) * 2.0,
+        )
+    ],
+    "ExtractDiag": [
+        (T.diag(x), np.diag(X)),
+        (T.diag(x, 1), np.diag(X, 1)),
+        (T.diagonal(x, -1), np.diagonal(X, -1)),
+        (T.diagonal(a3, 1, 2, 0), np.diagonal(A3, 1, 2, 0)),
+    ],
+    "MatrixInverse": [(T.nlinalg.matrix_inverse(sq), np.linalg.inv(SQ))],
+    "MatrixPinv": [
+        (T.nlinalg.pinv(x), np.linalg.pinv(X)),
+        (T.nlinalg.pinv(pd, hermitian=True), np.linalg.pinv(PD, hermitian=True)),
+    ],
+    "Det": [(T.nlinalg.det(sq), np.linalg.det(SQ)), (T.nlinalg.det(iv[:1, None]), 0.0)],
+    "SLogDet": [(T.nlinalg.slogdet(sq)[1], np.linalg.slogdet(SQ)[1])],
+    "Eig": [
+        (T.nlinalg.eig(sq)[0], np.linalg.eig(SQ)[0].astype(complex)),
+        (T.nlinalg.eig(T.eye(2))[1], np.eye(2, dtype=complex)),
+    ],
+    "Eigh": [
+        (T.nlinalg.eigh(pd)[1], np.linalg.eigh(PD)[1]),
+        (T.nlinalg.eigh(sq, "U")[0], np.linalg.eigh(SQ, "U")[0]),
+        (T.slinalg.eigvalsh(sq, pd), _reference("eigvalsh", SQ, PD)),
+    ],
+    "SVD": [
+        (T.nlinalg.svd(x)[0], np.linalg.svd(X)[0]),
+        (T.nlinalg.svd(x, full_matrices=False)[2], np.linalg.svd(X, False)[2]),
+        (T.nlinalg.svd(x, compute_uv=False), np.linalg.svd(X, compute_uv=False)),
+    ],
+    "QR": [
+        (T.nlinalg.qr(x.T)[0], np.linalg.qr(X.T)[0]),
+        (T.nlinalg.qr(x, "complete")[1], np.linalg.qr(X, "complete")[1]),
+        (T.nlinalg.qr(x, "r"), np.linalg.qr(X, "r")),
+        (T.nlinalg.qr(x, "raw")[1], np.linalg.qr(X, "raw")[1]),
+    ],
+    "Cholesky": [
+        (T.slinalg.cholesky(pd), np.linalg.cholesky(PD)),
+        (T.slinalg.cholesky(pd, lower=False), _reference("cholesky", PD, lower=False)),
+        (T.slinalg.cholesky(-pd, on_error="nan"), np.full((4, 4), np.nan)),
+    ],
+    "Solve": [
+        (T.slinalg.solve(sq, x.T), np.linalg.solve(SQ, X.T)),
+        (T.slinalg.solve(sq, v, assume_a="sym"), np.linalg.solve(SQ, V)),
+        (
+            T.slinalg.solve_lower_triangular(sq, v),
+            _reference("solve_triangular", SQ, V, lower=True),
+        ),
+        (T.slinalg.solve_upper_triangular(sq, x.T), _reference("solve_triangular", SQ, X.T)),
+        (T.slinalg.solve_triangular(sq, v, trans=1), _reference("solve_triangular", SQ, V, 1)),
+    ],
+    "Expm": [(T.slinalg.expm(sq / 4), _reference("expm", SQ / 4))],
+    "Sort": [
+        (T.sort(x), np.sort(X)),
+        (T.sort(a3, axis=0, kind="stable"), np.sort(A3, axis=0, kind="stable")),
+        (T.sort(x, axis=None), np.sort(X, axis=None)),
+    ],
+    "ArgSort": [(T.argsort(x, axis=0), np.argsort(X, axis=0)), (T.argsort(v), np.argsort(V))],
+    "CumOp": [
+        (T.cumsum(x, axis=1), np.cumsum(X, axis=1)),
+        (T.cumprod(a3, axis=-2), np.cumprod(A3, axis=-2)),
+        (T.cumsum(iv), np.cumsum(IV)),
+        (T.extra_ops.cumprod(x), np.cumprod(X)),
+    ],
+    "SearchsortedOp": [
+        (T.extra_ops.searchsorted(T.sort(v), x), np.searchsorted(np.sort(V), X)),
+        (
+            T.extra_ops.searchsorted(v, 0.5, "right", T.argsort(v)),
+            np.searchsorted(V, 0.5, "right", np.argsort(V)),
+        ),
+    ],
+    "Bincount": [
+        (T.bincount(iv), np.bincount(IV)),
+        (T.bincount(iv, v[:3], minlength=5), np.bincount(IV, V[:3], 5)),
+    ],
+    "Unique": [
+        (T.extra_ops.unique(iv), np.unique(IV)),
+        (T.extra_ops.unique(iv, True, True, True)[2], np.unique(IV, return_inverse=True)[1]),
+        (
+            T.extra_ops.unique(T.round(x), return_counts=True, axis=1)[0],
+            np.unique(np.round(X), axis=1),
+        ),
+    ],
+    "UnravelIndex": [
+        (T.unravel_index(iv + 5, (3, 4))[0], np.unravel_index(IV + 5, (3, 4))[0]),
+        (T.unravel_index(i + 7, (3, 4), order="F")[1], np.unravel_index(8, (3, 4), order="F")[1]),
+    ],
+    "RavelMultiIndex": [
+        (T.ravel_multi_index((iv, iv + 1), (3, 4)), np.ravel_multi_index((IV, IV + 1), (3, 4))),
+        (
+            T.ravel_multi_index((iv, i), (2, 3), mode="clip", order="F"),
+            np.ravel_multi_index((IV, 1), (2, 3), mode="clip", order="F"),
+        ),
+    ],
+    "SpecifyShape": [
+        (T.specify_shape(x, (3, None)) * 2.0, X * 2.0),
+        (T.addbroadcast(T.unbroadcast(x[:1], 0), 0), X[:1]),
+    ],
+    "Conv2d": [
+        (
+            T.nnet.conv2d(images, filters, filter_flip=False),
+            np.einsum("bchwij,fcij->bfhw", WINDOWS, FILTERS),
+        ),
+        (
+            T.nnet.conv2d(images, filters, border_mode="half", subsample=(2, 2)),
+            np.einsum(
+                "bchwij,fcij->bfhw",
+                np.lib.stride_tricks.sliding_window_view(
+                    np.pad(IMAGES, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 2), axis=(2, 3)
+                )[:, :, ::2, ::2],
+                FILTERS[:, :, ::-1, ::-1],
+            ),
+        ),
+    ],
+    "Conv2dGradInputs": [
+        (
+            T.nnet.abstract_conv.conv2d_grad_wrt_inputs(
+                out_grad, filters, (2, 3, 7, 6), filter_flip=False
+            ),
+            np.einsum("bfhwij,fcij->bchw", FULL, FILTERS[:, :, ::-1, ::-1]),
+        )
+    ],
+    "Conv2dGradWeights": [
+        (
+            T.nnet.abstract_conv.conv2d_grad_wrt_weights(
+                images, out_grad, (4, 3, 3, 2), filter_flip=False
+            ),
+            np.einsum("bfhw,bchwij->fcij", OUT_GRAD, WINDOWS),
+        )
+    ],
+    "Pool": [
+        (pool.pool_2d(images, (2, 2), ignore_border=True), POOLED),
+        (
+            pool.pool_2d(images, (2, 2), ignore_border=False, mode="sum"),
+            np.pad(IMAGES, ((0, 0), (0, 0), (0, 1), (0, 0)))
+            .reshape(2, 3, 4, 2, 3, 2)
+            .sum(axis=(3, 5)),
+        ),
+    ],
+    "MaxPoolGrad": [
+        (
+            pool.MaxPoolGrad((2, 2), (2, 2), ignore_border=True)(
+                images, POOLED, OUT_GRAD[:, :3, :3, :3]
+            ),
+            (IMAGES == unpooled(POOLED)) * unpooled(OUT_GRAD[:, :3, :3, :3]),
+        )
+    ],
+    "AveragePoolGrad": [
+        (
+            pool.AveragePoolGrad((2, 2), (2, 2), ignore_border=True, mode="sum")(
+                images, OUT_GRAD[:, :3, :3, :3]
+            ),
+            unpooled(OUT_GRAD[:, :3, :3, :3]),
+        )
+    ],
+    "DownsampleFactorMaxGradGrad": [
+        (
+            pool.DownsampleFactorMaxGradGrad((2, 2), (2, 2), ignore_border=True)(
+                images, POOLED, IMAGES
+            ),
+            (IMAGES * (IMAGES == unpooled(POOLED)))[..., :6, :6]
+            .reshape(2, 3, 3, 2, 3, 2)
+            .sum(axis=(3, 5)),
+        )
+    ],
+    "Im2Col": [
+        (
+            Im2Col(kshp=(None, None, 3, 2))(images),
+            WINDOWS.transpose(1, 4, 5, 0, 2, 3).reshape(18, -1),
         )
     ],
 }

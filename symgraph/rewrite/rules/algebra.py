@@ -1,9 +1,9 @@
-"""Plans: the one canonical chain for a sum or a product, compared with the graph or built.
+"""Plans: the one canonical n-ary graph of a sum or a product, compared with the graph or built.
 
 ``sum_plan`` and ``product_plan`` turn a form (``forms.py``) back into a
-nested tuple ``(op, left, right)`` of variables and constant arrays; ``same``
-tells whether the graph already is that chain, ``realize`` builds it when it
-is not. Theano's convention that a dimension of unknown size is not 1 decides
+nested tuple ``(op, *operands)`` of variables and constant arrays, at most three
+levels deep; ``same`` tells whether the graph already is that, ``realize``
+builds it when it is not. Theano's convention that a dimension of unknown size is not 1 decides
 when a term may be dropped.
 """
 
@@ -14,7 +14,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from symgraph.graph.basic import Variable
-from symgraph.rewrite.rules.forms import Product, Sum, broadcast_source, numeric_constant, read_sum
+from symgraph.rewrite.rules.forms import (
+    Product,
+    Sum,
+    broadcast_source,
+    cancel_factors,
+    cancel_terms,
+    numeric_constant,
+    read_sum,
+)
 from symgraph.tensor.elemwise import add, cast, mul, neg, sub, true_div
 from symgraph.tensor.shape import Alloc, Shape
 from symgraph.tensor.type import broadcast_shapes
@@ -80,12 +88,14 @@ def mixed_dtypes(leaves: list, dtype: str) -> bool:
     return sum(isinstance(v, Variable) and v.dtype != dtype for v in leaves) > 1
 
 
-def sum_plan(form: Sum, out: Shape_):
-    """The canonical chain: positives, then ``- negatives``, then the constant last.
+def _group(op, leaves: list):
+    """One leaf as it is, several as one n-ary node of ``op``."""
+    return leaves[0] if len(leaves) == 1 else (op, *leaves)
 
-    All-negative sums without a constant read ``-(a + b)``; a lone constant
-    leads: ``1 - x``; nothing at all is a zero constant.
-    """
+
+def sum_plan(form: Sum, out: Shape_):
+    """The canonical sum ``a + b + k - (c + d)``: positives (the constant last) minus
+    negatives; ``-(c + d)`` without positives; a zero constant when nothing is left."""
     const = None if is_zero(form.constant) else form.constant
     leaves = absorb_broadcasts([v for v, _ in form.terms] + ([] if const is None else [const]), out)
     if const is not None:
@@ -93,34 +103,23 @@ def sum_plan(form: Sum, out: Shape_):
     signs = [s for _, s in form.terms]
     positive = root_first([v for v, s in zip(leaves, signs) if s > 0], form.dtype)
     negative = root_first([v for v, s in zip(leaves, signs) if s < 0], form.dtype)
+    if const is not None:
+        if all_negative(const):
+            negative.append(np.asarray(-const))
+        else:
+            positive.append(const)
+    if positive and negative:
+        return (sub, _group(add, positive), _group(add, negative))
     if positive:
-        plan = positive[0]
-        for v in positive[1:]:
-            plan = (add, plan, v)
-        for v in negative:
-            plan = (sub, plan, v)
-        if const is not None:
-            plan = (sub, plan, np.asarray(-const)) if all_negative(const) else (add, plan, const)
-        return plan
-    if negative and const is not None:
-        plan = const
-        for v in negative:
-            plan = (sub, plan, v)
-        return plan
+        return _group(add, positive)
     if negative:
-        plan = negative[0]
-        for v in negative[1:]:
-            plan = (add, plan, v)
-        return (neg, plan)
-    return np.zeros((), dtype=form.dtype) if const is None else const
-
-
-# -- products ----------------------------------------------------------------------------------
+        return (neg, _group(add, negative))
+    return np.zeros((), dtype=form.dtype)
 
 
 def product_plan(form: Product, out: Shape_):
-    """The canonical chain ``-(n0 * n1 * c / d0 / d1)``: a negative constant gives the
-    leading minus; a zero constant gives zero."""
+    """The canonical product ``-(n0 * n1 * k / (d0 * d1))``: a negative constant gives the
+    leading minus, a zero constant gives zero."""
     const = form.constant
     if is_zero(const):
         return np.zeros((), dtype=form.dtype)
@@ -136,15 +135,11 @@ def product_plan(form: Product, out: Shape_):
     count = len(form.numerators)
     numerators = root_first(leaves[:count], form.dtype)
     denominators = leaves[count : count + len(form.denominators)]
-    plan = numerators[0] if numerators else None
-    for v in numerators[1:]:
-        plan = (mul, plan, v)
     if const is not None:
-        plan = leaves[-1] if plan is None else (mul, plan, leaves[-1])
-    if plan is None:
-        plan = np.ones((), dtype=form.dtype)
-    for v in denominators:
-        plan = (true_div, plan, v)
+        numerators.append(leaves[-1])
+    plan = _group(mul, numerators) if numerators else np.ones((), dtype=form.dtype)
+    if denominators:
+        plan = (true_div, plan, _group(mul, denominators))
     return (neg, plan) if negative else plan
 
 
@@ -161,56 +156,32 @@ def _same_leaf(plan, var: Variable) -> bool:
 
 
 def same(plan, var: Variable) -> bool:
-    """True when the graph at ``var`` is ``plan``, up to the order of commutative operands
-    (the engine merges those orders, so they are one expression).
-
-    Plans are chains deep on the left, so the walk follows the left operand in a loop
-    (a sum of thousands of terms must not exhaust Python's recursion limit).
-    """
-    while isinstance(plan, tuple):
-        node = var.owner
-        if node is None or node.op is not plan[0] or len(node.inputs) != len(plan) - 1:
-            return False
-        if len(plan) == 2:
-            plan, var = plan[1], node.inputs[0]
-            continue
-        (left, right), (a, b) = plan[1:], node.inputs
-        if isinstance(right, tuple):
-            return same(right, b) and same(left, a)
-        if _same_leaf(right, b):
-            plan, var = left, a
-        elif node.op.commutative and _same_leaf(right, a):
-            plan, var = left, b
-        else:
-            return False
-    return _same_leaf(plan, var)
-
-
-def _spine(plan) -> tuple[list[tuple], object]:
-    """The nested nodes along the left operands, outermost first, and the innermost leaf."""
-    nodes = []
-    while isinstance(plan, tuple):
-        nodes.append(plan)
-        plan = plan[1]
-    return nodes, plan
+    """True when the graph at ``var`` is ``plan`` (plans are at most three levels deep), up
+    to the order of two commutative operands (the engine merges those orders)."""
+    if not isinstance(plan, tuple):
+        return _same_leaf(plan, var)
+    node = var.owner
+    if node is None or node.op is not plan[0] or len(node.inputs) != len(plan) - 1:
+        return False
+    if all(same(p, v) for p, v in zip(plan[1:], node.inputs)):
+        return True
+    swapped = len(node.inputs) == 2 and node.op.commutative
+    return swapped and same(plan[1], node.inputs[1]) and same(plan[2], node.inputs[0])
 
 
 def build(plan, dtype: str) -> Variable:
     """The graph ``plan`` describes; constants take ``dtype``."""
-    nodes, leaf = _spine(plan)
-    result = leaf if isinstance(leaf, Variable) else constant(leaf.astype(dtype), dtype=dtype)
-    for node in reversed(nodes):
-        result = node[0](result, *(build(p, dtype) for p in node[2:]))
-    return result
+    if isinstance(plan, Variable):
+        return plan
+    if not isinstance(plan, tuple):
+        return constant(plan.astype(dtype), dtype=dtype)
+    return plan[0](*(build(p, dtype) for p in plan[1:]))
 
 
 def plan_shapes(plan) -> list[Shape_]:
-    nodes, leaf = _spine(plan)
-    shapes = [shape_of(leaf)]
-    for node in nodes:
-        for p in node[2:]:
-            shapes.extend(plan_shapes(p))
-    return shapes
+    if not isinstance(plan, tuple):
+        return [shape_of(plan)]
+    return [shape for p in plan[1:] for shape in plan_shapes(p)]
 
 
 def realize(plan, out: Variable, donors: Sequence[Variable] = ()) -> Variable | None:
@@ -218,16 +189,37 @@ def realize(plan, out: Variable, donors: Sequence[Variable] = ()) -> Variable | 
 
     A plan whose broadcast shape falls short of the output's (rules removed the
     terms that gave it) fills the shape of one of the ``donors``, the removed
-    variables; with no donor of that shape the rewrite is declined (None).
+    variables; with no donor of that shape the rewrite is declined (None), as it is
+    when the plan's static shape is more precise than the output's.
     """
     if same(plan, out):
         return None
     if covers(plan_shapes(plan), out.type.shape):
-        return cast(build(plan, out.dtype), out.dtype)
+        result = cast(build(plan, out.dtype), out.dtype)
+        return result if result.type == out.type else None
     for donor in donors:
         if covers([donor.type.shape], out.type.shape):
-            return Alloc(out.dtype)(build(plan, out.dtype), Shape()(donor))
+            result = Alloc(out.dtype)(build(plan, out.dtype), Shape()(donor))
+            return result if result.type == out.type else None
     return None
+
+
+def canonical(form: Sum | Product, out: Variable) -> Variable | None:
+    """The canonical graph of ``form`` standing for ``out``: terms ``t - t`` and factors
+    ``x / x`` cancelled; None when ``out`` already is it (or reordering could change the
+    dtype of a partial result)."""
+    if isinstance(form, Sum):
+        if mixed_dtypes([v for v, _ in form.terms], out.dtype):
+            return None
+        removed = cancel_terms(form)
+        return realize(sum_plan(form, out.type.shape), out, removed)
+    factors = form.numerators + form.denominators
+    if mixed_dtypes(factors, out.dtype):
+        return None
+    removed = cancel_factors(form)
+    if form.constant is not None and not np.any(form.constant):
+        removed = factors
+    return realize(product_plan(form, out.type.shape), out, removed)
 
 
 def negate(v: Variable) -> Variable:

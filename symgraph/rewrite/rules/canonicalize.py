@@ -10,15 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 import symgraph.tensor as T
-from symgraph.rewrite.pattern import EVERY_OP, RuleSet, pvars
-from symgraph.rewrite.rules.algebra import covers, mixed_dtypes, product_plan, realize, sum_plan
+from symgraph.rewrite.pattern import EVERY_OP, RuleSet, any_op, bind, pvars
+from symgraph.rewrite.rules.algebra import canonical, covers
 from symgraph.rewrite.rules.forms import (
-    Product,
-    Sum,
     broadcast_source,
-    cancel_factors,
-    cancel_terms,
-    extends_canonical,
+    plain,
     read_product,
     read_sum,
 )
@@ -26,6 +22,7 @@ from symgraph.tensor.elemwise import Cast, Elemwise, add, exp, log, mul, neg, su
 from symgraph.tensor.reduction import Reduce
 from symgraph.tensor.shape import Alloc, DimShuffle, Join, Reshape, Shape, ShapeEntry, dimshuffle
 from symgraph.tensor.subtensor import FULL, Subtensor
+from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import constant
 
 canonicalize = RuleSet("canonicalize")
@@ -45,13 +42,9 @@ def drop_forward_identity(node):
 def canonical_sum(node):
     """``a + (b - (c - 1)) + 2 -> a + b - c + 3``; ``x - x -> 0``; ``-(-x) -> x``."""
     out = node.outputs[0]
-    if out.dtype[0] not in "ifc" or extends_canonical(node, Sum):
+    if out.dtype[0] not in "iufc" or plain(node):
         return None
-    form = read_sum(out)
-    if mixed_dtypes([v for v, _ in form.terms], out.dtype):
-        return None
-    removed = cancel_terms(form)
-    return realize(sum_plan(form, out.type.shape), out, removed)
+    return canonical(read_sum(out), out)
 
 
 # Products: flatten, cancel ``x / x``, combine constants, drop ``* 1``, signs to the front.
@@ -59,16 +52,9 @@ def canonical_sum(node):
 def canonical_product(node):
     """``(2 * a) / (b / a) * -3 -> -(a * a * 6 / b)``; ``x / x -> 1``; ``x * 0 -> 0``."""
     out = node.outputs[0]
-    if out.dtype[0] not in "ifc" or extends_canonical(node, Product):
+    if out.dtype[0] not in "iufc" or plain(node):
         return None
-    form = read_product(out)
-    factors = form.numerators + form.denominators
-    if mixed_dtypes(factors, out.dtype):
-        return None
-    removed = cancel_factors(form)
-    if form.constant is not None and not np.any(form.constant):
-        removed = factors
-    return realize(product_plan(form, out.type.shape), out, removed)
+    return canonical(read_product(out), out)
 
 
 # An Alloc or a leading-axis DimShuffle feeding an elementwise op is broadcasting the op
@@ -86,7 +72,10 @@ def elementwise_reads_broadcast_source(node):
         trial = [*inputs[:i], source, *inputs[i + 1 :]]
         if covers([t.type.shape for t in trial], out.type.shape):
             inputs, changed = trial, True
-    return node.op(*inputs) if changed else None
+    if not changed:
+        return None
+    result = node.op(*inputs)
+    return result if result.type == out.type else None
 
 
 # Only for floats: log(exp(k)) of an integer k is a float, and of a complex k wraps its phase.
@@ -94,171 +83,205 @@ canonicalize.add(log(exp(x)), lambda x: x if x.dtype[0] == "f" else None, name="
 
 
 # Layout ops that do nothing, or two that are one.
-@canonicalize.node_rule(DimShuffle)
-def merge_dimshuffles(node):
-    """``x.dimshuffle(p).dimshuffle(q) -> x.dimshuffle(p[q])``; identity orders vanish."""
-    op, (inner,) = node.op, node.inputs
-    if op.order == tuple(range(op.ndim_in)):
-        return inner
-    if inner.owner is None or not isinstance(inner.owner.op, DimShuffle):
-        return None
+def merge_dimshuffles(outer, inner, x):
+    """``x.dimshuffle(p).dimshuffle(q) -> x.dimshuffle(p[q])``."""
     first = inner.owner.op.order
-    order = tuple(d if d == "x" else first[d] for d in op.order)
-    return dimshuffle(inner.owner.inputs[0], order)
+    return dimshuffle(x, tuple(d if d == "x" else first[d] for d in outer.owner.op.order))
 
 
-@canonicalize.node_rule(DimShuffle)
-def dimshuffle_through_unary(node):
-    """``f(x).dimshuffle(p) -> f(x.dimshuffle(p))`` for one-input elementwise ``f`` when
-    ``x`` comes from a dimshuffle or a reduction the moved dimshuffle then merges with."""
-    (inner,) = node.inputs
-    producer = inner.owner
-    if producer is None or not isinstance(producer.op, Elemwise) or producer.op.nin != 1:
+def identity_dimshuffle(shuffled, x):
+    """``x.dimshuffle(0, 1, ..., n-1) -> x``."""
+    return x if shuffled.owner.op.order == tuple(range(x.ndim)) else None
+
+
+def dimshuffle_through_unary(shuffled, inner, x):
+    """``f(x).dimshuffle(p) -> f(x.dimshuffle(p))`` for one-input elementwise ``f`` when ``x``
+    comes from a dimshuffle or a reduction the moved dimshuffle then merges with."""
+    f = inner.owner.op
+    if not isinstance(f, Elemwise) or f.nin != 1 or x.owner is None:
         return None
-    source = producer.inputs[0].owner
-    if source is None or not isinstance(source.op, (DimShuffle, Reduce)):
+    if not isinstance(x.owner.op, (DimShuffle, Reduce)):
         return None
-    return producer.op(node.op(producer.inputs[0]))
+    return f(shuffled.owner.op(x))
 
 
-@canonicalize.node_rule(DimShuffle)
-def squeeze_of_keepdims_reduce(node):
+def squeeze_of_keepdims_reduce(squeezed, reduced, x):
     """``sum(x, axis, keepdims=True)`` with those axes dropped ``-> sum(x, axis)``."""
-    (inner,) = node.inputs
-    reduce = inner.owner
-    if reduce is None or not isinstance(reduce.op, Reduce) or not reduce.op.keepdims:
+    op = reduced.owner.op
+    kept = tuple(a for a in range(reduced.ndim) if a not in op.axes)
+    if squeezed.owner.op.order != kept:
         return None
-    kept = tuple(a for a in range(inner.ndim) if a not in reduce.op.axes)
-    if node.op.order != kept:
-        return None
-    op = reduce.op
-    return Reduce(op.kind, op.axes, False, op.dtype)(reduce.inputs[0])
+    return Reduce(op.kind, op.axes, False, op.dtype)(x)
 
 
-@canonicalize.node_rule(DimShuffle)
-def squeeze_of_single_stack(node):
-    """``stack([s])`` with its new axis dropped ``-> s``."""
-    (inner,) = node.inputs
-    join = inner.owner
-    if join is None or not isinstance(join.op, Join) or not join.op.new_axis:
-        return None
-    if len(join.inputs) != 1:
-        return None
-    axis = join.op.axis
-    kept = tuple(a for a in range(inner.ndim) if a != axis)
-    return join.inputs[0] if node.op.order == kept else None
+def squeeze_of_single_stack(squeezed, stacked, x):
+    """``stack([x])`` with its new axis dropped ``-> x``."""
+    axis = stacked.owner.op.axis
+    return (
+        x if squeezed.owner.op.order == tuple(a for a in range(x.ndim + 1) if a != axis) else None
+    )
 
 
-@canonicalize.node_rule(Reduce)
-def reduce_over_unit_axes(node):
+_dimshuffle = any_op(DimShuffle)
+canonicalize.add(bind("outer", _dimshuffle(bind("inner", _dimshuffle(x)))), merge_dimshuffles)
+canonicalize.add(bind("shuffled", _dimshuffle(x)), identity_dimshuffle)
+canonicalize.add(
+    bind("shuffled", _dimshuffle(bind("inner", any_op(Elemwise)(x)))), dimshuffle_through_unary
+)
+canonicalize.add(
+    bind("squeezed", _dimshuffle(bind("reduced", any_op(Reduce, keepdims=True)(x)))),
+    squeeze_of_keepdims_reduce,
+)
+canonicalize.add(
+    bind("squeezed", _dimshuffle(bind("stacked", any_op(Join, new_axis=True)(x)))),
+    squeeze_of_single_stack,
+)
+
+
+def reduce_over_unit_axes(reduced, x):
     """A sum/prod/max/min over axes of static size 1 only drops (or keeps) those axes, and
     casts to the reduction's dtype (a sum of booleans counts in int64)."""
-    op, (x,), out = node.op, node.inputs, node.outputs[0]
+    op = reduced.owner.op
     if op.kind not in ("sum", "prod", "max", "min"):
         return None
     if not op.axes or any(x.type.shape[a] != 1 for a in op.axes):
         return None
     kept = x if op.keepdims else dimshuffle(x, [a for a in range(x.ndim) if a not in op.axes])
-    return T.cast(kept, out.dtype)
+    return T.cast(kept, reduced.dtype)
 
 
-@canonicalize.node_rule(Reduce)
-def sum_of_negation(node):
+def sum_of_negation(total, x):
     """``sum(-x) -> -sum(x)``: negate the smaller array."""
-    op, (inner,) = node.op, node.inputs
-    if op.kind != "sum" or inner.owner is None or inner.owner.op is not neg:
-        return None
-    if op.dtype and op.dtype != inner.dtype:
-        return None
-    return neg(Reduce(op.kind, op.axes, op.keepdims, op.dtype)(inner.owner.inputs[0]))
+    op = total.owner.op
+    return None if op.dtype not in (None, x.dtype) else neg(op(x))
 
 
-@canonicalize.node_rule(Reshape)
-def useless_reshape(node):
-    """``reshape(x, s) -> x`` when both shapes are the same static shape;
-    ``reshape(reshape(x, s), t) -> reshape(x, t)``."""
-    (x, shape), out = node.inputs, node.outputs[0]
-    if None not in out.type.shape and out.type.shape == x.type.shape:
-        return x
-    if x.owner is not None and isinstance(x.owner.op, Reshape):
-        merged = node.op(x.owner.inputs[0], shape)
-        # a -1 is resolved from the input's static size, which the inner reshape may know
-        return merged if merged.type == out.type else None
-    return None
+canonicalize.add(bind("reduced", any_op(Reduce)(x)), reduce_over_unit_axes)
+canonicalize.add(bind("total", any_op(Reduce, kind="sum")(neg(x))), sum_of_negation)
 
 
-@canonicalize.node_rule(Cast)
-def useless_cast(node):
-    """``cast(x, x.dtype) -> x``; ``cast(cast(x, wider), t) -> cast(x, t)``."""
-    (x,), dtype = node.inputs, node.op.dtype
-    if x.dtype == dtype:
-        return x
-    inner = x.owner
-    if inner is not None and isinstance(inner.op, Cast):
-        source = inner.inputs[0]
-        if np.can_cast(source.dtype, x.dtype, casting="safe"):
-            return T.cast(source, dtype)
-    return None
+def useless_reshape(reshaped, x, s):
+    """``reshape(x, s) -> x`` when both shapes are the same static shape."""
+    shape = reshaped.type.shape
+    return x if None not in shape and shape == x.type.shape else None
+
+
+def reshape_of_reshape(reshaped, x, s, t):
+    """``reshape(reshape(x, s), t) -> reshape(x, t)``, unless a -1 in ``t`` was resolved
+    from the static size the inner reshape knows and ``x`` does not."""
+    merged = reshaped.owner.op(x, t)
+    return merged if merged.type == reshaped.type else None
+
+
+s, t = pvars("s t")
+canonicalize.add(bind("reshaped", any_op(Reshape)(x, s)), useless_reshape)
+canonicalize.add(bind("reshaped", any_op(Reshape)(any_op(Reshape)(x, s), t)), reshape_of_reshape)
+
+
+def useless_cast(cast_x, x):
+    """``cast(x, x.dtype) -> x``."""
+    return x if x.dtype == cast_x.dtype else None
+
+
+def cast_of_widening_cast(cast_x, widened, x):
+    """``cast(cast(x, wider), t) -> cast(x, t)`` when the inner cast loses nothing."""
+    return T.cast(x, cast_x.dtype) if np.can_cast(x.dtype, widened.dtype, casting="safe") else None
+
+
+_cast = any_op(Cast)
+canonicalize.add(bind("cast_x", _cast(x)), useless_cast)
+canonicalize.add(bind("cast_x", _cast(bind("widened", _cast(x)))), cast_of_widening_cast)
 
 
 # A mean divides by a float count of an axis: read it as one scalar, ``np.float64(x.shape[0])``,
 # instead of building the shape vector, indexing it and converting the entry.
-@canonicalize.node_rule(Cast)
-def cast_of_shape_entry(node):
-    """``cast(shape(x)[k], float) -> shape_entry(x, k, float)``, also for ``shape(v)`` of a vector."""
-    entry, dtype = node.inputs[0], node.op.dtype
-    owner = entry.owner
-    if np.dtype(dtype).kind != "f" or owner is None or owner.inputs[0].owner is None:
+def cast_of_shape_entry(cast_x, entry, x):
+    """``cast(shape(x)[k], float) -> shape_entry(x, k, float)``."""
+    if np.dtype(cast_x.dtype).kind != "f" or not entry.owner.op.is_shape_entry():
         return None
-    if not isinstance(owner.inputs[0].owner.op, Shape):
+    axis = entry.owner.op.idx[0][1]
+    return ShapeEntry(axis % x.ndim, cast_x.dtype)(x) if -x.ndim <= axis < x.ndim else None
+
+
+def cast_of_vector_length(cast_x, entry, x):
+    """``cast(shape(v)[()], float) -> shape_entry(v, 0, float)`` for a vector ``v``."""
+    if np.dtype(cast_x.dtype).kind != "f" or entry.owner.op.order != () or x.ndim != 1:
         return None
-    (x,) = owner.inputs[0].owner.inputs
-    if isinstance(owner.op, Subtensor) and owner.op.is_shape_entry():
-        axis = owner.op.idx[0][1]
-    elif isinstance(owner.op, DimShuffle) and owner.op.order == () and x.ndim == 1:
-        axis = 0
-    else:
-        return None
-    return ShapeEntry(axis % x.ndim, dtype)(x) if -x.ndim <= axis < x.ndim else None
+    return ShapeEntry(0, cast_x.dtype)(x)
+
+
+canonicalize.add(
+    bind("cast_x", _cast(bind("entry", any_op(Subtensor)(Shape()(x))))), cast_of_shape_entry
+)
+canonicalize.add(
+    bind("cast_x", _cast(bind("entry", _dimshuffle(Shape()(x))))), cast_of_vector_length
+)
 
 
 # Shapes that are known when the graph is built are constants; an elementwise result has
 # the shape of an input that covers it (by Theano's convention that None is not 1).
-@canonicalize.node_rule(Shape)
-def static_shape(node):
+def static_shape(x):
     """``shape(x) -> constant`` when x's static shape is known;
-    ``shape(f(a, b)) -> shape(a)`` for elementwise f when a alone gives the shape."""
-    (x,) = node.inputs
+    ``shape(f(g(a), b)) -> shape(a)`` for elementwise f, g when a alone gives the shape
+    (down a whole elementwise chain at once)."""
     if None not in x.type.shape:
         return constant(np.asarray(x.type.shape, dtype="int64"))
+    source = x
+    while source.owner is not None and getattr(source.owner.op, "elementwise", False):
+        covering = [
+            v
+            for v in source.owner.inputs
+            if v.ndim == x.ndim and covers([v.type.shape], x.type.shape)
+        ]
+        if not covering:
+            break
+        source = covering[0]
+    return Shape()(source) if source is not x else None
+
+
+# An op that states its output shapes (Theano's ``infer_shape``) need not run for its shape.
+def shape_from_infer_shape(x):
+    """``shape(op(a, b)) -> stack(op.infer_shape(node, [shape(a), shape(b)]))``."""
     producer = x.owner
-    if producer is None or not getattr(producer.op, "elementwise", False):
+    infer = getattr(producer.op, "infer_shape", None) if producer is not None else None
+    if infer is None:
         return None
-    for source in producer.inputs:
-        if source.ndim == x.ndim and covers([source.type.shape], x.type.shape):
-            return node.op(source)
-    return None
+    shapes = [
+        tuple(T.shape(v)[i] for i in range(v.ndim)) if isinstance(v.type, TensorType) else None
+        for v in producer.inputs
+    ]
+    sizes = infer(producer, shapes)[x.index]
+    if not sizes:
+        return constant(np.zeros(0, dtype="int64"))
+    return T.stack([T.cast(s, "int64") for s in sizes])
 
 
-@canonicalize.node_rule(Subtensor)
-def full_slice(node):
+def full_slice(sliced, x):
     """``x[:] -> x``: an index of full slices selects everything."""
-    return node.inputs[0] if all(e == FULL for e in node.op.idx) else None
+    return x if all(e == FULL for e in sliced.owner.op.idx) else None
 
 
-@canonicalize.node_rule(Subtensor)
-def static_shape_entry(node):
+canonicalize.add(bind("sliced", any_op(Subtensor)(x)), full_slice)
+
+
+def static_shape_entry(entry, x):
     """``shape(x)[i] -> constant`` when axis i of x has a static size."""
-    shape = node.inputs[0]
-    if not node.op.is_shape_entry() or shape.owner is None:
+    if not entry.owner.op.is_shape_entry():
         return None
-    if not isinstance(shape.owner.op, Shape):
-        return None
-    (x,) = shape.owner.inputs
-    index = node.op.idx[0][1]
+    index = entry.owner.op.idx[0][1]
     if not -x.ndim <= index < x.ndim or x.type.shape[index] is None:
         return None
     return constant(np.asarray(x.type.shape[index], dtype="int64"))
+
+
+canonicalize.add(Shape()(x), static_shape, name="static_shape")
+canonicalize.add(Shape()(x), shape_from_infer_shape, name="shape_from_infer_shape")
+canonicalize.add(bind("entry", any_op(Subtensor)(Shape()(x))), static_shape_entry)
+canonicalize.add(
+    bind("filled", any_op(Alloc)(x, Shape()(x))),
+    lambda filled, x: x if x.type == filled.type else None,
+    name="alloc_of_own_shape",
+)
 
 
 @canonicalize.node_rule(Join)
@@ -278,12 +301,3 @@ def stack_of_shape_entries(node):
     if any(s is not vector for s in sources) or vector.type.shape != (len(sources),):
         return None
     return vector if vector.dtype == node.outputs[0].dtype else None
-
-
-@canonicalize.node_rule(Alloc)
-def alloc_of_own_shape(node):
-    """``alloc(v, shape(v)) -> v``."""
-    value, shape = node.inputs
-    owner = shape.owner
-    same_shape = owner is not None and isinstance(owner.op, Shape) and owner.inputs[0] is value
-    return value if same_shape and value.dtype == node.op.dtype else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgraph.rewrite.pattern import RuleSet
+from symgraph.rewrite.pattern import RuleSet, bind, pvars
 from symgraph.rewrite.rules.forms import numeric_constant
 from symgraph.tensor.elemwise import cast, switch
 
@@ -24,22 +24,19 @@ def _branch(out, branch):
     return branch if branch.type == out.type else None
 
 
-@dead_code.node_rule(switch)
-def constant_condition(node):
+def constant_condition(chosen, c, x, y):
     """``switch(True, x, y) -> x`` and ``switch(False, x, y) -> y``."""
-    condition, then, other = node.inputs
-    value = numeric_constant(condition)
+    value = numeric_constant(c)
     if value is None or value.size == 0:
         return None
     if np.all(value):
-        return _branch(node.outputs[0], then)
-    if not np.any(value):
-        return _branch(node.outputs[0], other)
-    return None
+        return _branch(chosen, x)
+    return _branch(chosen, y) if not np.any(value) else None
 
 
-@dead_code.node_rule(switch)
-def same_branches(node):
-    """``switch(c, x, x) -> x``."""
-    _, then, other = node.inputs
-    return _branch(node.outputs[0], then) if then is other else None
+c = pvars("c", constant=True)
+x, y, z = pvars("x y z")
+dead_code.add(bind("chosen", switch(c, x, y)), constant_condition)
+dead_code.add(
+    bind("chosen", switch(z, x, x)), lambda chosen, z, x: _branch(chosen, x), name="same_branches"
+)

@@ -15,20 +15,25 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Constant, Variable, building_at
 from symgraph.graph.fgraph import Graph
-from symgraph.rewrite.engine import Firing
+from symgraph.rewrite.engine import Firing, Session
 from symgraph.rewrite.pattern import Rule
-from symgraph.tensor.elemwise import Elemwise
-from symgraph.tensor.fused import Fused, template
+from symgraph.tensor.elemwise import MAX_OPERANDS, Elemwise
+from symgraph.tensor.fused import Fused
 from symgraph.tensor.shape import DimShuffle
 
-#: the most ops in one fused expression (Python's parser limits how deep an expression nests)
+#: the most operations in one fused expression (Python's compiler nests one level per operation)
 MAX_MEMBERS = 48
 
 
 def _fusable(node: Apply, as_member: bool) -> bool:
     op = node.op
     kind_ok = getattr(op, "elementwise", False) or (as_member and isinstance(op, DimShuffle))
-    return kind_ok and len(node.outputs) == 1 and template(op, len(node.inputs)) is not None
+    return kind_ok and len(node.outputs) == 1 and len(node.inputs) <= MAX_OPERANDS
+
+
+def _operations(node: Apply) -> int:
+    """How many operations the node adds to an expression: ``a + b + c`` is two."""
+    return max(len(node.inputs) - 1, 1) if getattr(node.op, "variadic", False) else 1
 
 
 def _literal(node: Apply, v: Variable):
@@ -89,36 +94,36 @@ def _groups(graph: Graph) -> dict[Apply, Apply]:
     uses: Counter[Variable] = Counter(v for node in graph.apply_nodes for v in node.inputs)
     uses.update(graph.outputs)
     group: dict[Apply, Apply] = {}
-    size: Counter[Apply] = Counter()
+    members: Counter[Apply] = Counter()
+    operations: Counter[Apply] = Counter()
     for node in reversed(graph.apply_nodes):
         root = group.get(node)
         if root is None:
             if not _fusable(node, as_member=False):
                 continue
             root = group[node] = node
-            size[root] = 1
-        shape = template(node.op, len(node.inputs))
-        for v, used in zip(node.inputs, shape.uses):
+            members[root], operations[root] = 1, _operations(node)
+        for v in node.inputs:
             producer = v.owner
             if (
                 producer is None
                 or producer in group
                 or uses[v] != 1
-                or used != 1
-                or size[root] >= MAX_MEMBERS
                 or _literal(node, v) is not None
                 or not _fusable(producer, as_member=True)
+                or operations[root] + _operations(producer) > MAX_MEMBERS
             ):
                 continue
             group[producer] = root
-            size[root] += 1
-    return {node: root for node, root in group.items() if size[root] > 1}
+            members[root] += 1
+            operations[root] += _operations(producer)
+    return {node: root for node, root in group.items() if members[root] > 1}
 
 
-def fuse_elementwise(graph: Graph, firings: list | None = None, check=None) -> Graph:
+def fuse_elementwise(graph: Graph, session: Session | None = None) -> Graph:
     """``graph`` with each maximal group of singly-read elementwise nodes as one ``Fused``.
 
-    Each fused node is logged in ``firings``; ``check(firing)`` sees it (DEBUG_MODE).
+    Each fused node is logged in the ``session`` (and checked in DEBUG_MODE).
     """
     group = _groups(graph)
     memo: dict[Variable, Variable] = {}
@@ -131,20 +136,19 @@ def fuse_elementwise(graph: Graph, firings: list | None = None, check=None) -> G
             op = Fused(tuple(members), len(inputs))
             with building_at(node.where):
                 fused = op(*(memo.get(v, v) for v in inputs))
-                if check is not None:
-                    check(Firing(FUSION, node.where, node.outputs[0], op(*inputs)))
+                checked = op(*inputs) if session is not None and session.check else None
             fused.name = node.outputs[0].name
             memo[node.outputs[0]] = fused
-            if firings is not None:
-                firings.append(Firing(FUSION, node.where, node.outputs[0], fused))
+            if session is not None:
+                firing = Firing(FUSION, node.where, node.outputs[0], fused)
+                session.record(
+                    firing,
+                    None if checked is None else Firing(FUSION, node.where, firing.before, checked),
+                )
             continue
         inputs = [memo.get(v, v) for v in node.inputs]
         if any(a is not b for a, b in zip(inputs, node.inputs)):
-            with building_at(node.where):
-                new = node.op.make_node(*inputs)
-            for old, replacement in zip(node.outputs, new.outputs):
-                replacement.name = old.name
-                memo[old] = replacement
+            memo.update(zip(node.outputs, node.rebuilt(inputs).outputs))
     return Graph(graph.inputs, [memo.get(v, v) for v in graph.outputs])
 
 

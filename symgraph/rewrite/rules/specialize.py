@@ -13,18 +13,19 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Variable, building_at
 from symgraph.graph.fgraph import Graph
-from symgraph.rewrite.engine import Firing
-from symgraph.rewrite.pattern import Rule, RuleSet, pvars
+from symgraph.rewrite.engine import Firing, Session
+from symgraph.rewrite.pattern import Rule, RuleSet, any_op, bind, pvars
 from symgraph.rewrite.rules.algebra import covers
 from symgraph.rewrite.rules.forms import numeric_constant
 from symgraph.tensor.dot import Dot, Tensordot
-from symgraph.tensor.elemwise import cast, mul, pow, sqr, sqrt, true_div
+from symgraph.tensor.elemwise import cast, mul, sqr, sqrt, true_div
 from symgraph.tensor.reduction import Reduce
 from symgraph.tensor.shape import Alloc, DimShuffle, Shape, dimshuffle
 from symgraph.tensor.variable import constant
 
 specialize = RuleSet("specialize")
 x = pvars("x")
+k = pvars("k", constant=True)
 
 # x * x is one pass over x with np.square instead of two reads.
 specialize.add(x * x, lambda x: sqr(x), name="square_of_self_product")
@@ -42,106 +43,86 @@ def _power_by_multiplication(x, k: int):
     return result
 
 
-@specialize.node_rule(pow)
-def power_with_constant_exponent(node):
+def power_with_constant_exponent(power, x, k):
     """``x**2 -> sqr(x)``, ``x**0.5 -> sqrt(x)``, ``x**-1 -> 1/x``, ``x**-0.5 -> 1/sqrt(x)``,
     ``x**1 -> x``, ``x**0 -> 1`` and ``x**k -> x*x*...`` for integers ``2 < |k| <= 4``."""
-    (base, exponent), out = node.inputs, node.outputs[0]
-    value = numeric_constant(exponent)
+    value = numeric_constant(k)
     if value is None or value.size == 0 or not np.all(value == value.flat[0]):
         return None
-    if not covers([base.type.shape], out.type.shape):
+    if not covers([x.type.shape], power.type.shape):
         return None
     k = value.flat[0].item()
-    base = cast(base, out.dtype)
-    floating = out.dtype[0] in "fc"
+    base = cast(x, power.dtype)
+    floating = power.dtype[0] in "fc"
+    one = constant(np.ones((), power.dtype))
     if k == 0:
-        return Alloc(out.dtype)(constant(np.ones((), out.dtype)), Shape()(base))
+        return Alloc(power.dtype)(one, Shape()(base))
     if k == 0.5 and floating:
         return sqrt(base)
     if k == -0.5 and floating:
-        return true_div(constant(np.ones((), out.dtype)), sqrt(base))
+        return true_div(one, sqrt(base))
     if k != int(k) or not 1 <= abs(k) <= 4 or (k < 0 and not floating):
         return None
     positive = _power_by_multiplication(base, abs(int(k)))
-    return positive if k > 0 else true_div(constant(np.ones((), out.dtype)), positive)
+    return positive if k > 0 else true_div(one, positive)
 
 
-@specialize.node_rule(Reduce)
-def sum_of_squares_as_dot(node):
+specialize.add(bind("power", x**k), power_with_constant_exponent)
+
+
+def sum_of_squares_as_dot(total, x):
     """``sum(sqr(x)) -> x @ x`` over every axis (a tensordot for n-d ``x``): one BLAS call."""
-    op, (inner,) = node.op, node.inputs
-    if op.kind != "sum" or op.keepdims or op.dtype not in (None, inner.dtype):
+    op = total.owner.op
+    if op.dtype not in (None, x.dtype) or x.dtype[0] != "f" or op.axes != tuple(range(x.ndim)):
         return None
-    if inner.owner is None or inner.owner.op is not sqr or inner.dtype[0] != "f":
+    if x.ndim == 0:
         return None
-    (x,) = inner.owner.inputs
-    if x.dtype != inner.dtype or x.ndim == 0 or op.axes != tuple(range(x.ndim)):
-        return None
-    if x.ndim == 1:
-        return Dot()(x, x)
     axes = tuple(range(x.ndim))
-    return Tensordot(axes, axes)(x, x)
+    return Dot()(x, x) if x.ndim == 1 else Tensordot(axes, axes)(x, x)
 
 
-def _transposed(v):
-    """``a`` when ``v`` is ``a.T`` for a matrix ``a`` (not a 3-d ``a`` losing a unit axis)."""
-    node = v.owner
-    if node is not None and isinstance(node.op, DimShuffle) and node.op.order == (1, 0):
-        return node.inputs[0] if node.op.ndim_in == 2 else None
-    return None
+specialize.add(
+    bind("total", any_op(Reduce, kind="sum", keepdims=False)(sqr(x))), sum_of_squares_as_dot
+)
+
+# A transpose feeding a product is free to read differently: a vector needs no transposing,
+# and two transposes are one. The patterns' matrices are 2-d, their vectors any.
+a, b = pvars("a b", ndim=2)
+v = pvars("v", ndim=1)
+specialize.add(
+    Dot()(a.T, v), lambda a, v: Dot()(v, a) if v.ndim == 1 else None, name="transposed_dot_vector"
+)
+specialize.add(
+    Dot()(v, b.T), lambda v, b: Dot()(b, v) if v.ndim == 1 else None, name="vector_dot_transposed"
+)
+specialize.add(
+    Dot()(a.T, b.T), lambda a, b: dimshuffle(Dot()(b, a), (1, 0)), name="dot_of_transposes"
+)
 
 
-@specialize.node_rule(Dot)
-def dot_of_transposes(node):
-    """``a.T @ v -> v @ a``, ``u @ b.T -> b @ u`` for vectors; ``a.T @ b.T -> (b @ a).T``."""
-    a, b = node.inputs
-    ta, tb = _transposed(a), _transposed(b)
-    if ta is not None and b.ndim == 1:
-        return Dot()(b, ta)
-    if tb is not None and a.ndim == 1:
-        return Dot()(tb, a)
-    if ta is not None and tb is not None:
-        return dimshuffle(Dot()(tb, ta), (1, 0))
-    return None
+def matrix_column_product(a, v):
+    """``(a @ v[:, None])[:, 0] -> a @ v``."""
+    return Dot()(a, v) if a.ndim == 2 and v.ndim == 1 else None
 
 
-def _as_matrix_of(v, order):
-    """``u`` when ``v`` is the vector ``u`` seen as a column (order (0,'x')) or row (('x',0)).
-
-    Only a vector: the same order on a column of static shape (?, 1) drops its unit axis
-    and puts it back, and the product of that column is no vector.
-    """
-    node = v.owner
-    if node is not None and isinstance(node.op, DimShuffle) and node.op.order == order:
-        return node.inputs[0] if node.op.ndim_in == 1 else None
-    return None
+def row_matrix_product(v, b):
+    """``(v[None, :] @ b)[0] -> v @ b``."""
+    return Dot()(v, b) if b.ndim == 2 and v.ndim == 1 else None
 
 
-@specialize.node_rule(DimShuffle)
-def matrix_vector_product(node):
-    """``(a @ v[:, None])[:, 0] -> a @ v`` and ``(u[None, :] @ b)[0] -> u @ b``."""
-    (inner,) = node.inputs
-    product = inner.owner
-    if product is None or not isinstance(product.op, Dot) or inner.ndim != 2:
-        return None
-    a, b = product.inputs
-    column = _as_matrix_of(b, (0, "x"))
-    if node.op.order == (0,) and column is not None and a.ndim == 2:
-        return Dot()(a, column)
-    row = _as_matrix_of(a, ("x", 0))
-    if node.op.order == (1,) and row is not None and b.ndim == 2:
-        return Dot()(row, b)
-    return None
+column, row = any_op(DimShuffle, order=(0, "x")), any_op(DimShuffle, order=("x", 0))
+specialize.add(any_op(DimShuffle, order=(0,))(Dot()(a, column(v))), matrix_column_product)
+specialize.add(any_op(DimShuffle, order=(1,))(Dot()(row(v), b)), row_matrix_product)
 
 
-@specialize.node_rule(Dot)
-def outer_product_as_broadcast(node):
+def outer_product_as_broadcast(a, b):
     """``a @ b`` over an inner axis of static size 1 is the broadcast product ``a * b``."""
-    a, b = node.inputs
     if a.ndim != 2 or b.ndim != 2 or a.type.shape[1] != 1 or b.type.shape[0] != 1:
         return None
     return mul(a, b)
+
+
+specialize.add(Dot()(a, b), outer_product_as_broadcast)
 
 
 #: the size a dimension of unknown size is assumed to have when comparing costs
@@ -153,13 +134,18 @@ def _size(v) -> int:
 
 
 def _scaled_dot(node: Apply, uses: Counter) -> Variable | None:
-    """``(c * a) @ b`` or ``a @ (c * b)`` for ``node = c * (a @ b)``, or None."""
+    """``(c * a) @ b`` or ``a @ (c * b)`` for ``node = c * (a @ b)`` (c: scalar factors), or
+    None."""
     if node.op is not mul:
         return None
     out = node.outputs[0]
-    for product, scale in (node.inputs, node.inputs[::-1]):
-        if product.owner is None or not isinstance(product.owner.op, Dot) or scale.ndim != 0:
+    for k, product in enumerate(node.inputs):
+        scales = node.inputs[:k] + node.inputs[k + 1 :]
+        if product.owner is None or not isinstance(product.owner.op, Dot):
             continue
+        if any(s.ndim != 0 for s in scales):
+            return None
+        scale = scales[0] if len(scales) == 1 else mul(*scales)
         a, b = product.owner.inputs
         if uses[product] != 1 or not scale.dtype == a.dtype == b.dtype == out.dtype:
             return None
@@ -172,7 +158,7 @@ def _scaled_dot(node: Apply, uses: Counter) -> Variable | None:
     return None
 
 
-def scale_dot_operands(graph: Graph, firings: list | None = None, check=None) -> Graph:
+def scale_dot_operands(graph: Graph, session: Session | None = None) -> Graph:
     """``c * (a @ b) -> (c * a) @ b`` when ``a`` is smaller than the product, ``c`` a scalar.
 
     A whole-graph pass: it applies only where the product has no other reader,
@@ -187,10 +173,8 @@ def scale_dot_operands(graph: Graph, firings: list | None = None, check=None) ->
         if replacement is None:
             continue
         firing = Firing(SCALE_DOT, node.where, node.outputs[0], replacement)
-        if check is not None:
-            check(firing)
-        if firings is not None:
-            firings.append(firing)
+        if session is not None:
+            session.record(firing)
         mapping[node.outputs[0]] = replacement
     return graph.replace(mapping) if mapping else graph
 

@@ -12,10 +12,10 @@ from collections import Counter
 
 import numpy as np
 
-from symgraph.rewrite.engine import resolved
 from symgraph.rewrite.pattern import RuleSet, any_op, bind, pvars
 from symgraph.rewrite.rules.algebra import (
     build,
+    canonical,
     covers,
     is_negation,
     is_one,
@@ -28,13 +28,9 @@ from symgraph.rewrite.rules.algebra import (
 )
 from symgraph.rewrite.rules.forms import (
     Product,
-    Sum,
-    cancel_factors,
-    chain_extension,
     exp_argument,
-    factor_kind,
     numeric_constant,
-    read_chain,
+    plain,
     read_product,
     read_sum,
 )
@@ -97,9 +93,11 @@ def softmax_written_out(node):
     """``exp(x) / sum(exp(x), axis, keepdims=True) -> softmax(x, axis)``, in any product:
     ``exp(x) * b(g / sum(exp(x), axes)) -> b(g) * softmax(x, axes)`` with ``b`` a broadcast."""
     out = node.outputs[0]
-    if out.dtype[0] != "f" or "exp" not in read_chain(out, Product).kinds:
+    if out.dtype[0] != "f":
         return None
     form = read_product(out)
+    if not any(exp_argument(e) is not None for e in form.numerators):
+        return None
     for e in form.numerators:
         x = exp_argument(e)
         if x is None or x.type != e.type or x.ndim != out.ndim or _shifted_by_max(x):
@@ -114,7 +112,7 @@ def softmax_written_out(node):
                     continue
                 del side[i]
                 form.numerators.remove(e)
-                form.numerators.append(resolved(_softmax(x, axes)))
+                form.numerators.append(_softmax(x, axes))
                 if rest is not None:
                     form.numerators.append(rest)
                 return realize(product_plan(form, out.type.shape), out)
@@ -232,8 +230,7 @@ stabilize.add(log(bind("total", any_op(Reduce, kind="sum")(exp(x)))), logsumexp,
 def one_minus_sigmoid(node):
     """``k - sigmoid(x) -> sigmoid(-x) + (k - 1)``, inside any sum."""
     out = node.outputs[0]
-    extension = chain_extension(node, Sum)
-    if out.dtype[0] != "f" or (extension is not None and not _is_sigmoid(extension[1])):
+    if out.dtype[0] != "f" or plain(node):  # a plain sum has no negative terms
         return None
     form = read_sum(out)
     const = form.constant
@@ -241,7 +238,7 @@ def one_minus_sigmoid(node):
         return None
     for i, (term, sign) in enumerate(form.terms):
         if sign < 0 and term.owner is not None and term.owner.op is sigmoid:
-            form.terms[i] = (resolved(sigmoid(negate(term.owner.inputs[0]))), 1)
+            form.terms[i] = (sigmoid(negate(term.owner.inputs[0])), 1)
             form.constant = np.asarray(const - 1)
             return realize(sum_plan(form, out.type.shape), out)
     return None
@@ -253,10 +250,7 @@ def one_minus_sigmoid(node):
 def logistic_gradient(node):
     """``r * (1 - y) * sigmoid(z) - r * y * sigmoid(-z) -> r * (sigmoid(z) - y)``, in any sum."""
     out = node.outputs[0]
-    if out.dtype[0] != "f":
-        return None
-    extension = chain_extension(node, Sum)
-    if extension is not None and not _sigmoids(read_product(extension[1]).numerators):
+    if out.dtype[0] != "f" or plain(node):  # a plain sum has no negative terms
         return None
     form = read_sum(out)
     candidates = [
@@ -329,32 +323,23 @@ def sigmoid_algebra(node):
     """``1 / (1 + exp(u)) -> sigmoid(-u)``; ``exp(a) * sigmoid(-a) -> sigmoid(a)``; and
     ``(p / s + q) * s * r -> p * r + q * s * r`` when that cancels every denominator."""
     out = node.outputs[0]
-    extension = chain_extension(node, Product)
-    if out.dtype[0] != "f" or (extension is not None and _plain(*extension)):
+    if out.dtype[0] != "f" or (plain(node) and not any(map(_sigmoid_part, node.inputs))):
         return None
     form = read_product(out)
     if mixed_dtypes(form.numerators + form.denominators, out.dtype):
         return None
-    changed = recognize_sigmoids(form) | merge_exp_with_sigmoid(form)
-    if changed:
-        removed = cancel_factors(form)
-        return realize(product_plan(form, out.type.shape), out, removed)
+    if recognize_sigmoids(form) | merge_exp_with_sigmoid(form):
+        return canonical(form, out)
     return distribute_to_cancel(form, out)
+
+
+def _sigmoid_part(v) -> bool:
+    """True for the factors the sigmoid's algebra works on: exp, sigmoid and sums."""
+    return v.owner is not None and v.owner.op in (exp, sigmoid, add, sub)
 
 
 def _is_sigmoid(v) -> bool:
     return v.owner is not None and v.owner.op is sigmoid
-
-
-def _plain(chain, leaf, power) -> bool:
-    """True when appending ``leaf`` to a product that matched nothing cannot make it match:
-    an exp needs a sigmoid beside it, a sigmoid an exp, and a sum factor may lose a
-    denominator to any new factor."""
-    if "sum" in chain.kinds:
-        return False
-    kind = factor_kind(leaf) if power > 0 else ("sum" if one_plus_exp(leaf) is not None else None)
-    partner = {"exp": "sigmoid", "sigmoid": "exp"}.get(kind)
-    return kind != "sum" and (partner is None or partner not in chain.kinds)
 
 
 def one_plus_exp(v):
@@ -375,7 +360,7 @@ def recognize_sigmoids(form) -> bool:
         u = one_plus_exp(d)
         if u is not None and d.dtype == u.dtype:
             form.denominators.remove(d)
-            form.numerators.append(resolved(sigmoid(negate(u))))
+            form.numerators.append(sigmoid(negate(u)))
             changed = True
     return changed
 
@@ -400,7 +385,7 @@ def merge_exp_with_sigmoid(form) -> bool:
         form.numerators.remove(e)
         form.numerators.remove(match)
         if not one_plus:
-            form.numerators.append(resolved(sigmoid(a)))
+            form.numerators.append(sigmoid(a))
         changed = True
     return changed
 
@@ -468,20 +453,21 @@ def increment_of_zeros(v):
 @stabilize.node_rule(mul)
 def scale_into_increment(node):
     """``y * inc_subtensor(zeros[i], v) -> inc_subtensor(zeros[i], v * y[i])``, so ``v``'s
-    division by ``y[i]`` cancels."""
+    division by ``y[i]`` cancels; a scalar factor scales ``v`` as it is."""
     out = node.outputs[0]
-    for increment, y in (node.inputs, node.inputs[::-1]):
+    for k, increment in enumerate(node.inputs):
         inner = increment_of_zeros(increment)
-        if inner is None or y.dtype != out.dtype or increment.dtype != out.dtype:
+        others = node.inputs[:k] + node.inputs[k + 1 :]
+        if inner is None or any(f.dtype != out.dtype for f in node.inputs):
             continue
-        # neither factor may broadcast: y[i] must be the element the product scales
-        if y.ndim != out.ndim or not covers([y.type.shape], out.type.shape):
-            continue
+        # no factor may broadcast against the increment: y[i] must be what scales v
         if not covers([increment.type.shape], out.type.shape):
             continue
+        if not all(f.ndim == 0 or covers([f.type.shape], out.type.shape) for f in others):
+            continue
         target, value, *parts = inner.inputs
-        scaled = cast(mul(value, Subtensor(inner.op.idx)(y, *parts)), out.dtype)
-        return inner.op(target, scaled, *parts)
+        picked = [f if f.ndim == 0 else Subtensor(inner.op.idx)(f, *parts) for f in others]
+        return inner.op(target, cast(mul(value, *picked), out.dtype), *parts)
     return None
 
 

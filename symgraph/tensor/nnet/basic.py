@@ -24,12 +24,20 @@ from symgraph.tensor.variable import TensorOp, as_tensor_variable
 __all__ = [
     "binary_crossentropy",
     "categorical_crossentropy",
+    "crossentropy_categorical_1hot",
+    "elu",
+    "hard_sigmoid",
     "log_softmax",
     "logsoftmax",
     "relu",
+    "selu",
     "sigmoid",
+    "sigmoid_binary_crossentropy",
     "softmax",
+    "softmax_graph",
     "softplus",
+    "softsign",
+    "ultra_fast_sigmoid",
 ]
 
 
@@ -62,6 +70,16 @@ class Softmax(TensorOp):
 
     def pretty(self, x: str) -> str:
         return f"softmax({x})"
+
+    def sympy_form(self, node, args, bound):
+        """``exp(x) / Sum(exp(x))`` along the axis."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import Elements
+
+        (x,) = args
+        total = _sympy_exp_sum(x, self.axis, bound)
+        return Elements(x.sizes, lambda index: sympy.exp(x.at(index)) / total(index))
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,16 @@ class LogSoftmax(TensorOp):
 
     def pretty(self, x: str) -> str:
         return f"log_softmax({x})"
+
+    def sympy_form(self, node, args, bound):
+        """``x - log(Sum(exp(x)))`` along the axis."""
+        import sympy
+
+        from symgraph.tensor.sympy_elements import Elements
+
+        (x,) = args
+        total = _sympy_exp_sum(x, self.axis, bound)
+        return Elements(x.sizes, lambda index: x.at(index) - sympy.log(total(index)))
 
 
 def _check_axis(x: Variable, axis: int, op: str) -> None:
@@ -164,3 +192,29 @@ def binary_crossentropy(output: Any, target: Any) -> Variable:
     number ``target`` takes ``output``'s dtype, as in any arithmetic)."""
     output = as_tensor_variable(output)
     return -(target * T.log(output) + (1 - target) * T.log(1 - output))
+
+
+from symgraph.tensor.activations import (  # noqa: E402 (Theano's other nnet names)
+    crossentropy_categorical_1hot,
+    elu,
+    hard_sigmoid,
+    selu,
+    sigmoid_binary_crossentropy,
+    softmax_graph,
+    softsign,
+    ultra_fast_sigmoid,
+)
+
+
+def _sympy_exp_sum(x: Any, axis: int, bound: Any) -> Any:
+    """The normalizer of a softmax in SymPy: index -> ``Sum(exp(x))`` along ``axis``."""
+    import sympy
+
+    from symgraph.tensor.sympy_elements import ZERO
+
+    def total(index):
+        k = bound(index)
+        moved = index[:axis] + (k,) + index[axis + 1 :]
+        return sympy.Sum(sympy.exp(x.at(moved)), (k, ZERO, x.sizes[axis] - 1))
+
+    return total

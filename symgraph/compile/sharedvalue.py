@@ -1,0 +1,5 @@
+"""``theano.compile.sharedvalue``: where Theano kept shared variables."""
+
+from symgraph.compile.shared import SharedVariable, shared
+
+__all__ = ["SharedVariable", "shared"]

@@ -1,0 +1,1 @@
+"""``theano.tensor.signal``: pooling (``from symgraph.tensor.signal import pool``)."""
