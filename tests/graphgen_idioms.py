@@ -197,7 +197,7 @@ def product_idiom(b: Builder) -> Value | None:
     if v is None:
         return None
     n = v.shape[0]
-    kind = b.pick.choice(["quadratic", "transposed", "scaled", "outer"])
+    kind = b.pick.choice(["quadratic", "transposed", "both_transposed", "scaled", "outer"])
     if kind == "quadratic":
         a = matching(b, v, (n, n))
         return b.apply(
@@ -213,6 +213,14 @@ def product_idiom(b: Builder) -> Value | None:
             lambda p, q: (q.T @ q) @ p,
             [v, a],
             "T.dot({1}.T, {1}) @ {0}",
+        )
+    if kind == "both_transposed":
+        a = matching(b, v, (n, b.pick.integer(1, 3)))
+        return b.apply(
+            lambda p, q: T.dot(q.T, T.outer(p, p).T),
+            lambda p, q: q.T @ np.outer(p, p).T,
+            [v, a],
+            "T.dot({1}.T, T.outer({0}, {0}).T)",
         )
     if kind == "scaled":
         a = matching(b, v, (n, b.pick.integer(1, 3)))

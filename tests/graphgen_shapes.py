@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable
 
 import numpy as np
-from graphgen import Builder, Value
+from graphgen import MARGIN, Builder, Value
 from graphgen_idioms import IDIOMS
 from graphgen_ops import (
     BINARY,
@@ -247,6 +247,34 @@ def shape_entry(b: Builder) -> Value | None:
     axis = b.pick.integer(0, x.ndim - 1)
     spellings = [(f"{{0}}.shape[{axis}]", lambda v: v.shape[axis])]
     return node(b, spellings, lambda v: np.int64(v.shape[axis]), [x])
+
+
+def sorting(b: Builder) -> Value | None:
+    """``T.sort``, ``T.argsort`` (of values without ties), ``T.cumsum``, ``T.cumprod``, and
+    ``extra_ops.diff`` and ``squeeze`` (of the axes the static shape says are 1)."""
+    x = b.operand(lambda v: v.ndim >= 1 and v.kind in "fi")
+    if x is None:
+        return None
+    kind = b.pick.choice(["sort", "argsort", "cumsum", "cumprod", "diff", "squeeze"])
+    axis = b.pick.integer(-x.ndim, x.ndim - 1)
+    if kind in ("sort", "argsort"):
+        groups = np.moveaxis(np.asarray(x.value, dtype=float), axis, -1)
+        gaps = np.diff(np.sort(groups, axis=-1), axis=-1)
+        if gaps.size and not np.all(gaps > MARGIN):
+            return None  # a tie has no gradient, and argsort may order it either way
+        text, make = f"T.{kind}({{0}}, axis={axis})", lambda v: getattr(T, kind)(v, axis=axis)
+        return node(b, [(text, make)], lambda v: getattr(np, kind)(v, axis=axis), [x])
+    if kind in ("cumsum", "cumprod"):
+        where = b.pick.choice([None, axis])
+        text, make = f"T.{kind}({{0}}, axis={where})", lambda v: getattr(T, kind)(v, axis=where)
+        return node(b, [(text, make)], lambda v: getattr(np, kind)(v, axis=where), [x])
+    if kind == "diff":
+        text = f"T.extra_ops.diff({{0}}, n=1, axis={axis})"
+        make = lambda v: T.extra_ops.diff(v, n=1, axis=axis)  # noqa: E731
+        return node(b, [(text, make)], lambda v: np.diff(v, n=1, axis=axis), [x])
+    unit = tuple(a for a in range(x.ndim) if x.static[a] == 1)
+    text, make = "T.extra_ops.squeeze({0})", T.extra_ops.squeeze
+    return node(b, [(text, make)], lambda v: np.squeeze(v, axis=unit), [x])
 
 
 # -- indexing ------------------------------------------------------------------------------------
@@ -496,7 +524,7 @@ GROUPS: list[tuple[int, list[Callable[[Builder], Value | None]]]] = [
     (2, [clip, switch, cast, leaky_relu]),
     (4, REDUCTIONS),
     (2, [dot, matmul, outer, tensordot, batched_dot, transpose]),
-    (3, [reshape, flatten, dimshuffle, concatenate, stack, repeat, tile]),
+    (3, [reshape, flatten, dimshuffle, concatenate, stack, repeat, tile, sorting]),
     (1, [like, fill, alloc, zeros_or_ones, creation, shape_entry]),
     (4, [getitem, getitem, increment, take]),
     (1, [softmax_family, binary_crossentropy, categorical_crossentropy]),
