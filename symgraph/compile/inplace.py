@@ -109,6 +109,12 @@ class MemberTree:
         self.members = members(node.op, len(node.inputs)) or ()
         self.reader: dict[int, int] = {}
         self.direct: dict[int, list[int]] = {}  # input position -> members naming it
+        # a variable given at two positions (``add(a, b, b)``) is read at both: neither may
+        # be a buffer, or the write through one would change what the other reads
+        seen: dict[int, int] = {}
+        for v in node.inputs:
+            seen[id(v)] = seen.get(id(v), 0) + 1
+        self.repeated = {p for p, v in enumerate(node.inputs) if seen[id(v)] > 1}
         for j, (_, refs) in enumerate(self.members):
             for r in refs:
                 if isinstance(r, int):
@@ -153,6 +159,8 @@ class MemberTree:
         it lies below that one (so the buffer is read before it is overwritten);
         the chain climbs through readers while they are writable and not ``taken``.
         """
+        if position in self.repeated:
+            return []
         if not taken and position in self._chains:
             return self._chains[position]
         users = self.direct.get(position, [])

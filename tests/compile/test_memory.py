@@ -227,3 +227,18 @@ def test_read_only_diagonal_views_are_never_written_and_leave_as_copies():
     g = theano.function([x], [], updates=[(s, s - T.diagonal(x))])
     g(value)
     np.testing.assert_array_equal(s.get_value(), 2 * np.diag(value))
+
+
+def test_an_operand_given_twice_is_no_buffer():
+    """``a + b + b`` (an n-ary sum reading ``b`` twice) once ran ``t += a; t += t`` in
+    ``b``'s buffer; the gradient of ``concatenate([x * x, x])`` is such a sum."""
+    x = T.dvector("x")
+    value = np.array([-1.925, 0.774, 0.003])
+    doubled = T.exp(x)
+    f = theano.function([x], T.add(T.sin(x), doubled, doubled))
+    np.testing.assert_allclose(f(value), np.sin(value) + 2 * np.exp(value))
+    weights = np.array([0.7, 1.3, 0.9, 1.1, 0.6, 1.4])
+    g = T.grad((T.concatenate([x * x, x]) * weights).sum(), x)
+    np.testing.assert_allclose(
+        theano.function([x], g)(value), 2 * value * weights[:3] + weights[3:]
+    )
