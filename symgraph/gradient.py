@@ -31,9 +31,9 @@ import numpy as np
 
 import symgraph.tensor as T
 from symgraph.config import config
-from symgraph.graph.basic import Apply, Type, Variable, building_at
+from symgraph.graph.basic import Apply, Constant, Type, Variable, building_at
 from symgraph.graph.null_type import NullType, grad_not_implemented, grad_undefined
-from symgraph.graph.traversal import rebuild, toposort
+from symgraph.graph.traversal import graph_inputs, rebuild, toposort
 from symgraph.lazy import lazy_names
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType
@@ -554,10 +554,13 @@ def Rop(
     for x, point in zip(inputs, points):
         tangents[x] = _seed(x, point)
     depends = set(inputs)
+    # the roots the tangents pass by: Theano's Rop reads them all (zero tangents for the others)
+    passed: set[Variable] = set()
     for node in toposort(outputs, stop=inputs):
         if not depends.intersection(node.inputs):
             continue
         depends.update(node.outputs)
+        passed.update(v for v in node.inputs if v.owner is None and not isinstance(v, Constant))
         ins = [tangents.get(x) if _differentiable(x) else None for x in node.inputs]
         if all(t is None for t in ins) or not any(map(_differentiable, node.outputs)):
             continue
@@ -568,5 +571,17 @@ def Rop(
         if out not in depends:
             message = f"Rop: the output {out!r} (created at {out.where}) does not depend on wrt"
             _disconnected(message, disconnected_outputs)
-    result = [tangents[out] if out in tangents else _float_zeros_like(out) for out in outputs]
+    result = [
+        _reading_all(tangents[out], out, passed) if out in tangents else _float_zeros_like(out)
+        for out in outputs
+    ]
     return result if outputs_is_list else result[0]
+
+
+def _reading_all(tangent: Variable, out: Variable, passed: set[Variable]) -> Variable:
+    """``tangent``, made to read the roots the walk ``passed`` by, as the zero tangents Theano
+    gives them make it (``Rop(x @ W, W, V)`` is ``x @ V`` but reads W, so ``function`` accepts
+    W as an input): ``+ zeros_like(out)``, which the optimizer drops."""
+    if passed <= set(graph_inputs([tangent])):
+        return tangent
+    return tangent + _float_zeros_like(out)

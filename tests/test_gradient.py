@@ -382,7 +382,8 @@ def test_rop_uses_pushforward_where_an_op_has_one():
     x = T.dmatrix("x")
     v = T.dmatrix("v")
     r = Rop(T.dot(x, MATRIX.T).T[1:], x, v)
-    ops = {type(node.op).__name__ for node in toposort([r])}
+    compiled = symgraph.function([x, v], r)
+    ops = {type(node.op).__name__ for node in compiled.graph.apply_nodes}
     assert ops <= {"Dot", "DimShuffle", "Subtensor"}  # no pullback was needed
     point, direction = RNG.normal(size=(2, 4)), RNG.normal(size=(2, 4))
     np.testing.assert_allclose(
@@ -465,3 +466,13 @@ def test_exports():
     assert symgraph.grad is grad and T.grad is grad
     assert symgraph.gradient is gradient
     assert isinstance(T.dscalar().type, TensorType)
+
+
+def test_rop_reads_every_input_of_f_as_in_theanos_tutorial():
+    """``Rop(x @ W, W, V)`` is ``x @ V``; like Theano's, it still reads W (the other inputs
+    get zero tangents), so ``function([W, V, x], JV)`` accepts W."""
+    W, V, x = T.dmatrix("W"), T.dmatrix("V"), T.dvector("x")
+    JV = Rop(T.dot(x, W), W, V)
+    f = symgraph.function([W, V, x], JV)
+    np.testing.assert_array_equal(f([[1, 1], [1, 1]], [[2, 2], [2, 2]], [0, 1]), [2.0, 2.0])
+    assert [type(n.op).__name__ for n in f.graph.apply_nodes] == ["Dot"]
