@@ -11,8 +11,12 @@ between the two implementations' updated weights after one step (they
 compute the same thing).
 
 Rows: the seed logistic-regression step (N=400, 784 features, float64), a
-784-256-10 ReLU/softmax MLP step on the same N, and the per-call overhead of a
-compiled scalar ``x + y`` (against the bare NumPy addition it runs). BLAS runs
+784-256-10 ReLU/softmax MLP step on the same N, 64 layers of
+``tanh(h @ W + b)`` (width 64, batch 32: small ops, many of them), the RNN loop
+of ``scan_bench.py`` and its gradient, and the per-call overhead of a compiled
+scalar ``x + y`` (against the bare NumPy addition it runs). Where JAX is
+installed, its ``jit``-compiled step is measured against the same hand-written
+NumPy (``jax_steps.py``). BLAS runs
 on one thread unless ``OPENBLAS_NUM_THREADS`` says otherwise, so the timings
 compare the Python around the matrix products, not thread scheduling.
 
@@ -51,10 +55,14 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import jax_steps  # noqa: E402
+import scan_bench  # noqa: E402
+
 import symgraph as theano  # noqa: E402
 import symgraph.tensor as T  # noqa: E402
 
 N, FEATS, HIDDEN, CLASSES = 400, 784, 256, 10
+DEPTH, WIDTH, BATCH = 64, 64, 32
 
 
 def paired_times(
@@ -209,25 +217,79 @@ def mlp_by_hand(x: np.ndarray, y: np.ndarray, w1, b1, w2, b2) -> float:
     return cost
 
 
+# -- a deep narrow chain ----------------------------------------------------------------------
+
+
+def chain_data(seed: int = 2) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    rng = np.random.RandomState(seed)
+    params = []
+    for _ in range(DEPTH):
+        params += [rng.randn(WIDTH, WIDTH) / np.sqrt(WIDTH), np.zeros(WIDTH)]
+    return rng.randn(BATCH, WIDTH), rng.randn(BATCH, WIDTH), params
+
+
+def chain_compiled(values: list[np.ndarray], mode=None):
+    """``DEPTH`` layers of ``tanh(h @ W + b)``, a squared error, gradients and SGD."""
+    x, y = T.matrix("x"), T.matrix("y")
+    params = [theano.shared(v) for v in values]
+    h = x
+    for w, b in zip(params[::2], params[1::2]):
+        h = T.tanh(T.dot(h, w) + b)
+    cost = T.sqr(h - y).mean()
+    grads = T.grad(cost, params)
+    updates = [(q, q - 0.1 * g) for q, g in zip(params, grads)]
+
+    def build():
+        return theano.function([x, y], cost, updates=updates, mode=mode, name="chain_step")
+
+    return build(), build, params
+
+
+def chain_by_hand(x: np.ndarray, y: np.ndarray, *params: np.ndarray) -> float:
+    """The same step by hand: each layer in one buffer, backward through the saved outputs."""
+    hs = [x]
+    for w, b in zip(params[::2], params[1::2]):
+        a = hs[-1] @ w
+        a += b
+        hs.append(np.tanh(a, out=a))
+    diff = hs[-1] - y
+    cost = float(np.square(diff).mean())
+    g = diff
+    g *= 2.0 / diff.size
+    for k in range(len(params) // 2 - 1, -1, -1):
+        w, b, out = params[2 * k], params[2 * k + 1], hs[k + 1]
+        g *= 1.0 - np.square(out)
+        gw, gb = hs[k].T @ g, g.sum(axis=0)
+        if k:
+            g = g @ w.T
+        w -= 0.1 * gw
+        b -= 0.1 * gb
+    return cost
+
+
 # -- rows ------------------------------------------------------------------------------------
 
 
 HEADER = [
-    "| benchmark | ours us/call | hand us/call | ours/hand | compile ms | peak MB ours "
-    "| peak MB hand | page faults ours | page faults hand | max weight diff |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| benchmark | ours us/call | hand us/call | ours/hand | JAX/hand | compile ms "
+    "| peak MB ours | peak MB hand | page faults ours | page faults hand | max weight diff |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]
 
 
-def row(name, ours, hand, compile_s, diff) -> str:
-    """A table row: ``ours`` and ``hand`` are the zero-argument calls being compared."""
+def row(name, ours, hand, compile_s, diff, jax: Callable[[], Callable] | None = None) -> str:
+    """A table row: ``ours`` and ``hand`` are the zero-argument calls being compared;
+    ``jax`` builds JAX's call, measured against ``hand`` the same way where JAX is installed."""
     best_ours, best_hand, ratio = paired_times(ours, hand, REPEAT)
+    jax_ratio = "–"
+    if jax is not None and jax_steps.available():
+        jax_ratio = f"{paired_times(jax(), hand, REPEAT)[2]:.2f}"
     peaks = peak_bytes(ours) / 2**20, peak_bytes(hand) / 2**20
     faults = page_faults(ours), page_faults(hand)
     return (
         f"| {name} | {best_ours * 1e6:,.1f} | {best_hand * 1e6:,.1f} | {ratio:.2f} | "
-        f"{compile_s * 1e3:.1f} | {peaks[0]:.2f} | {peaks[1]:.2f} | {faults[0]:,.0f} | "
-        f"{faults[1]:,.0f} | {diff:.1e} |"
+        f"{jax_ratio} | {compile_s * 1e3:.1f} | {peaks[0]:.2f} | {peaks[1]:.2f} | "
+        f"{faults[0]:,.0f} | {faults[1]:,.0f} | {diff:.1e} |"
     )
 
 
@@ -245,24 +307,34 @@ def bench_logreg(mode, label: str) -> str:
         lambda: logreg_by_hand(x, y, hand_w, hand_b),
         compile_seconds(build),
         diff,
+        lambda: jax_steps.logreg(x, y, w0),
     )
 
 
-def bench_mlp(mode, label: str) -> str:
-    x, y, values = mlp_data()
-    train, build, params = mlp_compiled([v.copy() for v in values], mode)
-    by_hand = [v.copy() for v in values]
-    mlp_by_hand(x, y, *by_hand)
+def bench_network(network: str, mode, label: str) -> str:
+    """A step updating a list of parameters: the MLP or the deep chain."""
+    data, compiled, by_hand, jax_step = NETWORKS[network]
+    x, y, values = data()
+    train, build, params = compiled([v.copy() for v in values], mode)
+    first = [v.copy() for v in values]
+    by_hand(x, y, *first)
     train(x, y)
-    diff = max(float(np.abs(p.get_value() - h).max()) for p, h in zip(params, by_hand))
+    diff = max(float(np.abs(p.get_value() - h).max()) for p, h in zip(params, first))
     hand_params = [v.copy() for v in values]
     return row(
         label,
         lambda: train(x, y),
-        lambda: mlp_by_hand(x, y, *hand_params),
+        lambda: by_hand(x, y, *hand_params),
         compile_seconds(build),
         diff,
+        lambda: jax_step(x, y, values),
     )
+
+
+NETWORKS = {
+    "mlp": (mlp_data, mlp_compiled, mlp_by_hand, jax_steps.mlp),
+    "chain": (chain_data, chain_compiled, chain_by_hand, jax_steps.chain),
+}
 
 
 def bench_scalar(label: str) -> str:
@@ -271,7 +343,30 @@ def bench_scalar(label: str) -> str:
     a, b = np.array(2.0), np.array(3.0)
     compile_s = compile_seconds(lambda: theano.function([x, y], x + y))
     args = (a, b) if label == "arrays" else (2.0, 3.0)
-    return row(f"scalar `x + y` call, {label}", lambda: f(*args), lambda: a + b, compile_s, 0.0)
+    return row(
+        f"scalar `x + y` call, {label}",
+        lambda: f(*args),
+        lambda: a + b,
+        compile_s,
+        0.0,
+        jax_steps.scalar_add,
+    )
+
+
+def bench_scan(gradient: bool, label: str) -> str:
+    """The RNN of ``scan_bench.py``: its forward loop, or backpropagation through time."""
+    x, W, h0 = scan_bench.data()
+    compiled, build = scan_bench.compiled(gradient)
+    by_hand = scan_bench.numpy_grad_W if gradient else scan_bench.numpy_forward
+    diff = float(np.abs(compiled(x, W, h0) - by_hand(x, W, h0)).max())
+    return row(
+        label,
+        lambda: compiled(x, W, h0),
+        lambda: by_hand(x, W, h0),
+        compile_seconds(build),
+        diff,
+        lambda: jax_steps.rnn(x, W, h0, gradient),
+    )
 
 
 #: each row's name and how to measure it, in the order of the table
@@ -283,11 +378,18 @@ ROWS = {
     "logreg-no-inplace": lambda: bench_logreg(
         theano.Mode(inplace=False), "logistic regression step (FAST_RUN, no in-place)"
     ),
-    "mlp": lambda: bench_mlp(None, "MLP 784-256-10 step (FAST_RUN)"),
-    "mlp-fast-compile": lambda: bench_mlp("FAST_COMPILE", "MLP 784-256-10 step (FAST_COMPILE)"),
-    "mlp-no-inplace": lambda: bench_mlp(
-        theano.Mode(inplace=False), "MLP 784-256-10 step (FAST_RUN, no in-place)"
+    "mlp": lambda: bench_network("mlp", None, "MLP 784-256-10 step (FAST_RUN)"),
+    "mlp-fast-compile": lambda: bench_network(
+        "mlp", "FAST_COMPILE", "MLP 784-256-10 step (FAST_COMPILE)"
     ),
+    "mlp-no-inplace": lambda: bench_network(
+        "mlp", theano.Mode(inplace=False), "MLP 784-256-10 step (FAST_RUN, no in-place)"
+    ),
+    "chain": lambda: bench_network(
+        "chain", None, f"{DEPTH}-layer tanh chain step, width {WIDTH} (FAST_RUN)"
+    ),
+    "scan": lambda: bench_scan(False, "scan RNN forward, 1000 steps x 64 units"),
+    "scan-bptt": lambda: bench_scan(True, "scan RNN gradient (BPTT)"),
     "scalar-arrays": lambda: bench_scalar("arrays"),
     "scalar-floats": lambda: bench_scalar("Python floats"),
 }

@@ -68,7 +68,7 @@ def measured_tables() -> dict[str, list[str]]:
     return {
         "inplace": inplace.table(),
         "overhead": overhead_table(),
-        "benchmarks": run.table(repeat=3),
+        "benchmarks": run.table(repeat=10),
     }
 
 

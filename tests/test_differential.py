@@ -1,6 +1,8 @@
 """Randomized differential test: random programs over every op of the contract, in all
 their spellings, compiled in FAST_RUN and FAST_COMPILE, against NumPy in long double;
-gradients against central differences of that reference. An exception is a failure.
+gradients against central differences of that reference; each function is called twice,
+the second call running in the workspace the first left, and must give the same results
+without changing the first's. An exception is a failure.
 
 The suite runs a few programs. For thousands:
 
@@ -67,9 +69,14 @@ def check(program: Program, rng: np.random.Generator, modes=MODES) -> list[str]:
             )
             with np.errstate(all="ignore"):
                 got = f(*values)
+                first = [np.array(value, copy=True) for value in got]
+                again = f(*values)  # runs in the workspace the first call left
         except Exception as err:  # noqa: BLE001 (any exception is a finding)
             failures.append(f"{mode}: {type(err).__name__}: {err}")
             continue
+        for k, (value, kept, second) in enumerate(zip(first, got, again)):
+            if not (_same(value, second) and _same(value, kept)):
+                failures.append(f"{mode}: result {k} of a second call differs from the first's")
         for o, value in zip(outputs, got):
             problem = _compare(value, reference[o.step], native[o.step], o.var, scale, eps)
             if problem:
@@ -79,6 +86,11 @@ def check(program: Program, rng: np.random.Generator, modes=MODES) -> list[str]:
             if problem:
                 failures.append(f"{mode}: gradient wrt {inputs[k].name} {problem}")
     return failures
+
+
+def _same(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
 
 
 def _compare(got, want, native, var, scale: float, eps: float) -> str | None:

@@ -6,8 +6,9 @@ names where those are unique identifiers, ``t1, t2, ...`` otherwise. Small
 scalar constants are written as literals where that leaves the result dtype
 unchanged; other constants are bound once, as globals of the generated module.
 Nodes the memory plan runs in place are written ``t3 += t1`` or
-``np.exp(t2, out=t2)``. Every line is recorded with what it computes, so a
-failure at run time can be reported in terms of the user's graph.
+``np.exp(t2, out=t2)``, and those it computes into the function's workspace
+``t4 = np.matmul(t3, w, out=ws[0])``. Every line is recorded with what it
+computes, so a failure at run time can be reported in terms of the user's graph.
 
 Ops holding inner graphs (ifelse, scan) emit their bodies with ``inline``. An op
 without generated code (a Theano-style op with ``perform``, an ``as_op``) is bound
@@ -24,7 +25,7 @@ import itertools
 import keyword
 import linecache
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,14 @@ import numpy as np
 from symgraph.backends import Backend, is_dask_array
 from symgraph.backends.numpy import BACKEND as NUMPY
 from symgraph.compile.inplace import Chains, chain_calls, root_expression
-from symgraph.compile.memory import Plan, alias_input, destroyed_inputs, plan_memory
+from symgraph.compile.memory import (
+    Plan,
+    Workspace,
+    alias_input,
+    computes_into,
+    destroyed_inputs,
+    plan_memory,
+)
 from symgraph.compile.shared import SharedVariable, filter_value
 from symgraph.graph.basic import Apply, Constant, Op, Variable
 from symgraph.graph.fgraph import Graph
@@ -89,6 +97,7 @@ class Generated:
     filename: str
     lines: dict[int, LineInfo]
     saves: dict[SharedVariable, str] = field(default_factory=dict)
+    workspace: Workspace | None = None
 
 
 @dataclass
@@ -188,6 +197,10 @@ class _Body:
         self.temporaries: set[str] = set()
         self.lines: list[Line] = []
         self.profile_ticks: list[Apply] | None = None
+        #: the array each planned result is computed into (``ws[3]``, a loop's ``h[t + 1]``)
+        self.slots: dict[Variable, str] = {}
+        #: the generated names of the workspace, its shapes and its arrays
+        self.workspace_names: tuple[str, str, str] | None = None
 
     def line(self, code: str, info: LineInfo, comment: str = "") -> None:
         self.lines.append(Line(code, info, comment))
@@ -235,7 +248,11 @@ class _Body:
         else:
             overwritten = self._overwritten(node, names, info)
             outs = [overwritten.get(k) or self.new_name(v) for k, v in enumerate(node.outputs)]
-            codes = self.ns.backend.emit(node, outs, names)
+            slot = self.slots.get(node.outputs[0])
+            if slot is not None:
+                codes = [f"{outs[0]} = {node.op.code_into(names, slot)}"]
+            else:
+                codes = self.ns.backend.emit(node, outs, names)
             if codes is None:
                 codes = [f"{', '.join(outs)} = {self.ns.op(node.op)}.impl({', '.join(names)})"]
         self.names.update(zip(node.outputs, outs))
@@ -262,6 +279,34 @@ class _Body:
                 names[position] = copied
             result[out] = names[position]
         return result
+
+    def open_workspace(self, roots: Sequence[Variable]) -> Workspace | None:
+        """``ws = workspace.arrays if shapes == workspace.shapes else workspace.unset``: the
+        arrays kept from the last call when the roots have the shapes they had then."""
+        if not self.plan.workspace:
+            return None
+        workspace = Workspace(self.plan.workspace.values())
+        held = self.ns.bind("workspace", workspace)
+        shaped = [self.names[v] for v in roots if isinstance(v.type, TensorType) and v.type.ndim]
+        shapes, ws = self.ns.fresh("shapes"), self.ns.fresh("ws")
+        listed = ", ".join(f"{n}.shape" for n in shaped) + ("," if len(shaped) == 1 else "")
+        self.line(f"{shapes} = ({listed})", LineInfo("setup"))
+        self.line(
+            f"{ws} = {held}.arrays if {shapes} == {held}.shapes else {held}.unset",
+            LineInfo("setup"),
+        )
+        self.slots = {v: f"{ws}[{k}]" for k, v in enumerate(self.plan.workspace)}
+        self.workspace_names = (held, shapes, ws)
+        return workspace
+
+    def close_workspace(self) -> None:
+        """After a call that allocated, the arrays it made become the workspace."""
+        if self.plan.workspace:
+            held, shapes, ws = self.workspace_names
+            made = ", ".join(self.names[v] for v in self.plan.workspace)
+            self.line(
+                f"if {ws} is {held}.unset: {held}.keep({shapes}, [{made}])", LineInfo("setup")
+            )
 
     def emit_shared_updates(self, nodes: Sequence[Apply]) -> None:
         """Updates computed into their shared variable's buffer, as one guarded block.
@@ -454,6 +499,7 @@ def inline(
     *,
     owned: Sequence[int] = (),
     output_names: Sequence[str] = (),
+    into: Mapping[int, str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Body lines computing ``graph``'s outputs, for an op that holds an inner graph.
 
@@ -480,6 +526,11 @@ def inline(
     output_names : sequence of str, optional
         Names for the outputs that nodes compute, used instead of temporaries
         (an output that is an input or a constant keeps its own name).
+    into : mapping of int to str, optional
+        Output position -> an array expression the output is stored in (a
+        loop's history row ``h[t + 1]``): the node computing it writes there
+        when it can (``code_into``; not a 0-d value, as ``h[t]`` is then a
+        NumPy scalar), else the value is copied in at the end.
 
     Returns
     -------
@@ -516,9 +567,18 @@ def inline(
             preset.setdefault(var, name)
     body = _Body(ns, prefix, plan, dict(zip(inputs, input_names)), preset)
     body.read_shared([v for v in graph.roots if isinstance(v, SharedVariable)])
+    into = dict(into or {})
+    for i, buffer in into.items():
+        var = graph.outputs[i]
+        computed = var.owner is not None and computes_into(var.owner)
+        if computed and getattr(var.type, "ndim", 0) and var not in body.slots:
+            body.slots[var] = buffer
     for node in graph.apply_nodes:
         body.emit(node)
     outs = [body.name_of(v) for v in graph.outputs]
+    for i, buffer in into.items():
+        if body.slots.get(graph.outputs[i]) != buffer:
+            body.line(f"{buffer} = {outs[i]}", LineInfo("setup"))
     texts = render(body.lines)
     for text, line in zip(texts, body.lines):
         ns.inner_lines[text.strip()] = line
@@ -559,6 +619,7 @@ def generate(
             what = f"input {keyword_name or param!r} of {fname}()"
             body.line(_input_check(ns, var, param, allow_downcast, what), LineInfo("input"))
         body.read_shared(shared)
+        workspace = body.open_workspace([*inputs, *shared])
         if profile is not None:
             start = ns.bind("_start", profile.start)
             body.line(f"_clock = {start}()", LineInfo("setup"))
@@ -582,6 +643,7 @@ def generate(
         for var, restore in plan.snapshots.items():
             if restore:  # no update keeps what the call's draws did to it
                 body.line(var.type.restore_code(body.names[var], ns.saves[var]), LineInfo("setup"))
+        body.close_workspace()
         returned = results[0] if single else f"[{', '.join(results)}]"
         body.line(f"return {returned}", LineInfo("setup"))
     finally:
@@ -598,7 +660,7 @@ def generate(
     exec(compile(source, filename, "exec"), ns.values)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     table = {len(header) + 1 + i: line.info for i, line in enumerate(body.lines)}
-    return Generated(ns.values[fname], source, filename, table, ns.saves)
+    return Generated(ns.values[fname], source, filename, table, ns.saves, workspace)
 
 
 def _input_check(ns: Namespace, var: Variable, name: str, allow_downcast: bool, what: str) -> str:

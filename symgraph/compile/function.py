@@ -23,7 +23,7 @@ import numpy as np
 from symgraph.backends import get_backend, is_dask_array
 from symgraph.compile.codegen import Generated, LineInfo, generate, short_where
 from symgraph.compile.io import In, Out, as_in, as_out
-from symgraph.compile.memory import plan_memory
+from symgraph.compile.memory import eager_order, plan_memory
 from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.profile import Profile
 from symgraph.compile.shared import SharedVariable, default_updates
@@ -225,9 +225,8 @@ class Function:
 
         ``swap`` maps shared variables to others of the same type, which the copy
         reads and updates instead; ``delete_updates`` drops the updates.
-        ``share_memory`` is accepted for Theano programs: generated code keeps no
-        storage between calls but the shared variables', which the copy shares
-        unless swapped.
+        ``share_memory`` is accepted for Theano programs: the copy shares the
+        shared variables unless swapped, and keeps its own workspace.
         """
         swap = dict(swap or {})
         for old, new in swap.items():
@@ -261,7 +260,13 @@ class Function:
         inplace = inplace and backend.inplace
         restorable = [v for v in graph.roots if hasattr(v.type, "save_code")]
         plan = plan_memory(
-            graph.apply_nodes, roots, outputs, borrowed, self.updates, inplace, restorable
+            eager_order(graph.apply_nodes),
+            roots,
+            outputs,
+            borrowed,
+            self.updates,
+            inplace,
+            restorable,
         )
         generated = generate(
             self.name,
@@ -282,6 +287,12 @@ class Function:
     @property
     def source(self) -> str:
         return self._generated.source
+
+    def free(self) -> None:
+        """Let go of the workspace, the intermediate arrays kept from the last call (Theano's
+        ``Function.free``); the next call allocates them again."""
+        if self._generated.workspace is not None:
+            self._generated.workspace.clear()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != self._nargs:

@@ -18,6 +18,17 @@ decides three things, none of which may change a result:
   constant or another result is copied, so the caller and the storage cells
   never share an array by accident; so is a read-only view (an op with
   ``readonly_views``, such as ``np.diagonal``), which is never written into;
+* an intermediate array that never leaves the call (no output, update or
+  view of one holds it) is computed into a *workspace*, an array the function
+  keeps between calls (``np.matmul(x, w, out=ws[0])``), when its node can
+  write into a given array and its shape follows from the shapes of the
+  inputs and shared variables alone; the workspace is used while those shapes
+  repeat, and a call with other shapes lets NumPy allocate and keeps what it
+  made, results whose lifetimes do not overlap sharing one array. A deep
+  net's step then allocates nothing: measured on 64 layers of
+  ``tanh(h @ W + b)`` with gradients (``benchmarks/run.py``), the freed
+  temporaries cost 660 to 900 page faults a call, up to half the time, when
+  the allocator hands the memory back to the system at every return;
 * a node that overwrites an input by its nature (``destroy_map``: a draw
   advances its NumPy generator) does so only when nothing reads that input
   afterwards and it belongs to the call; otherwise the code copies it first.
@@ -39,12 +50,15 @@ the size.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from symgraph.compile.inplace import Chains, MemberTree, can_hold_result, members
 from symgraph.graph.basic import Apply, Variable
+from symgraph.tensor.type import TensorType
 
 
 def alias_input(node: Apply) -> int | None:
@@ -75,7 +89,9 @@ class Plan:
     ``copy_outputs`` and ``copy_updates`` are positions whose value is copied;
     ``destroys`` maps a node to the inputs it may overwrite without a copy;
     ``snapshots`` maps each shared variable whose value a node overwrites to
-    whether the call restores it at its end (no update keeps the new state).
+    whether the call restores it at its end (no update keeps the new state);
+    ``workspace`` maps each result computed into the function's workspace to
+    the steps that make it and last read its buffer.
     """
 
     schedule: list[Apply]
@@ -85,6 +101,39 @@ class Plan:
     copy_updates: set[int] = field(default_factory=set)
     destroys: dict[Apply, set[int]] = field(default_factory=dict)
     snapshots: dict[Variable, bool] = field(default_factory=dict)
+    workspace: dict[Variable, tuple[int, int]] = field(default_factory=dict)
+
+
+def eager_order(schedule: Sequence[Apply]) -> list[Apply]:
+    """``schedule`` reordered so each node runs as soon as its inputs exist, readers of
+    the newest values first.
+
+    A depth-first order from the outputs computes a whole backward pass before
+    the first weight gradient that reads it; run eagerly, each gradient ``h.T @ g``
+    follows its ``g`` while both are in cache (a 64-layer step: 2% faster), and
+    values die sooner. Ties keep the given order.
+    """
+    position = {node: k for k, node in enumerate(schedule)}
+    waiting: dict[Apply, int] = {}
+    readers: dict[Variable, list[Apply]] = {}
+    for node in schedule:
+        made = {v for v in node.inputs if v.owner in position}
+        waiting[node] = len(made)
+        for v in made:
+            readers.setdefault(v, []).append(node)
+    stack = [node for node in reversed(schedule) if not waiting[node]]
+    order = []
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        ready = []
+        for out in node.outputs:
+            for reader in readers.get(out, ()):
+                waiting[reader] -= 1
+                if not waiting[reader]:
+                    ready.append(reader)
+        stack.extend(sorted(ready, key=position.__getitem__, reverse=True))
+    return order
 
 
 def plan_memory(
@@ -158,7 +207,89 @@ def plan_memory(
         claimed |= buffers
         if shared in plan.snapshots and i not in plan.copy_updates:
             plan.snapshots[shared] = buffers != tracker.buffers_of(shared)
+    if inplace:
+        stored = [v for i, (_, v) in enumerate(updates) if i not in plan.copy_updates]
+        kept_buffers = returned.union(*(tracker.buffers_of(v) for v in stored))
+        plan.workspace = _workspace(plan, roots, tracker, kept_buffers)
     return plan
+
+
+def _workspace(
+    plan: Plan, roots: Sequence[Variable], tracker: _BufferTracker, kept: frozenset[int]
+) -> dict[Variable, tuple[int, int]]:
+    """The new arrays the function may keep between calls, with their lifetimes: each a node's
+    only output, that node able to write into a given array (``code_into``), its shape
+    following from the roots' shapes, its buffer in no output or stored update (``kept``)."""
+    determined = set(roots)  # variables whose shapes the roots' shapes decide
+    chosen = {}
+    for index, node in enumerate(plan.schedule):
+        if not node.op.shapes_from_shapes or not all(v in determined for v in node.inputs):
+            continue
+        determined.update(node.outputs)
+        out = node.outputs[0]
+        if (
+            node in plan.inplace
+            or node in plan.shared_inplace
+            or not computes_into(node)
+            or not isinstance(out.type, TensorType)
+            or out.type.ndim == 0
+            or tracker.buffers_of(out) & kept
+        ):
+            continue
+        (buffer,) = tracker.buffers_of(out)
+        chosen[out] = (index, max(index, tracker.last_use[buffer]))
+    return chosen
+
+
+def computes_into(node: Apply) -> bool:
+    """True when ``node`` can write its result into a given array (``code_into``): its
+    only output, a new array, overwriting none of its inputs."""
+    return (
+        len(node.outputs) == 1
+        and not node.op.view_map
+        and not node.op.destroy_map
+        and node.op.code_into([f"a{i}" for i in range(len(node.inputs))], "out") is not None
+    )
+
+
+class Workspace:
+    """The arrays a compiled function computes into, kept for the shapes they were made at.
+
+    Generated code reads ``arrays`` when the inputs' and shared variables' shapes
+    equal ``shapes``, else ``unset`` (Nones: NumPy allocates), and then ``keep``s
+    what it made. Results whose lifetimes (first and last step) do not overlap
+    share one array where shape, dtype and layout agree, the one freed last, as
+    an allocator would hand it out: the step's memory stays as small, and as
+    warm in cache, as the live values. ``clear`` lets it go (``Function.free``).
+    """
+
+    __slots__ = ("lifetimes", "shapes", "arrays", "unset")
+
+    def __init__(self, lifetimes: Sequence[tuple[int, int]]) -> None:
+        self.lifetimes = list(lifetimes)
+        self.unset: list[None] = [None] * len(self.lifetimes)
+        self.clear()
+
+    def clear(self) -> None:
+        self.shapes: tuple | None = None
+        self.arrays: list = self.unset
+
+    def keep(self, shapes: tuple, arrays: list) -> None:
+        live: list[tuple[int, int]] = []  # heap of (last step, index) of arrays in use
+        free: dict[tuple, list] = {}  # (shape, dtype, strides) -> arrays, freed last on top
+        kept = []
+        for k, ((first, last), array) in enumerate(zip(self.lifetimes, arrays)):
+            while live and live[0][0] < first:
+                _, j = heapq.heappop(live)
+                free.setdefault(_layout(kept[j]), []).append(kept[j])
+            reusable = free.get(_layout(array))
+            kept.append(reusable.pop() if reusable else array)
+            heapq.heappush(live, (last, k))
+        self.shapes, self.arrays = shapes, kept
+
+
+def _layout(array: Any) -> tuple:
+    return array.shape, array.dtype, array.strides
 
 
 def _shared_inplace(

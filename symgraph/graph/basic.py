@@ -233,6 +233,14 @@ class Op:
         tightly they bind and what their operands need; a call by default.
     ``pretty(*args)``
         how ``pprint`` shows the node, given the printed arguments.
+    ``shapes_from_shapes``
+        True when the outputs' shapes follow from the inputs' shapes alone, not
+        from their values (``x @ w``, ``exp``; not ``reshape(x, n)``): a
+        compiled function may then keep the outputs' arrays between calls.
+    ``code_into(names, buffer)``
+        the expression computing the single output into the array ``buffer``
+        names (``np.matmul(a, b, out=buffer)``; NumPy allocates when it holds
+        None), or None when the op cannot write into a given array.
     ``view_map``
         output index -> positions of the inputs whose memory that output may
         share (Theano's name); an output not listed is a new array.
@@ -258,6 +266,7 @@ class Op:
     inner_graphs: ClassVar[Mapping[str, Any]] = {}  # name -> Graph (fgraph.py builds on this)
     form: ClassVar[Form] = CALL
     print_form: ClassVar[Form] = CALL
+    shapes_from_shapes: ClassVar[bool] = False
 
     def make_node(self, *inputs: Any) -> Apply:
         inputs = self.prepare_inputs(inputs)
@@ -294,6 +303,9 @@ class Op:
         raise NotImplementedError(f"{self} does not define impl()")
 
     def code(self, *names: str) -> str | None:
+        return None
+
+    def code_into(self, names: Sequence[str], buffer: str) -> str | None:
         return None
 
     def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str] | None:

@@ -96,12 +96,13 @@ class Scan(Op):
 
     @property
     def view_map(self) -> dict[int, tuple[int, ...]]:
-        """A final state may be its initial value, or an invariant the step returns; a
-        generator state is its initial generator, advanced."""
+        """A final state (one not stored) may be its initial value, or an invariant the step
+        returns; a generator state is its initial generator, advanced. A stored history and
+        an output not fed back are new arrays, filled step by step."""
         n_invariants = len(self.step.inputs) - self.n_varying
         n_inputs = self.has_n_steps + len(self.seq_taps) + len(self.state_taps) + n_invariants
-        views = dict.fromkeys(range(len(self.step.outputs)), tuple(range(n_inputs)))
-        return views | self.destroy_map
+        final = [k for k, stored in enumerate(self.stored) if not stored]
+        return dict.fromkeys(final, tuple(range(n_inputs))) | self.destroy_map
 
     def split_inputs(self, inputs: Sequence[Any]) -> tuple[Any, list, list, list]:
         """``(n_steps or None, sequences, initial values, invariants)`` of a node's inputs."""
@@ -251,12 +252,19 @@ class Scan(Op):
             if k in self._generator_states():
                 owned.append(position)
             position += len(taps)
-        loop, results = inline(body, reads + hoisted, f"{outs[0]}_", owned=owned)
+        # each step's value goes to its row of the history or output (computed there)
+        rows = {
+            k: f"{out}[{_plus(t, history_length(taps))}]"
+            for k, (out, taps, stored) in enumerate(zip(outs, self.state_taps, self.stored))
+            if stored
+        }
+        for j, (out, type_) in enumerate(zip(outs[n_states:], nit_types)):
+            if None not in type_.shape:  # allocated before the loop
+                rows[n_states + j] = f"{out}[{t}]"
+        loop, results = inline(body, reads + hoisted, f"{outs[0]}_", owned=owned, into=rows)
         carried_outs, carried_results = [], []
-        for out, taps, stored, result in zip(outs, self.state_taps, self.stored, results):
-            if stored:
-                loop.append(f"{out}[{_plus(t, history_length(taps))}] = {result}")
-            elif out != result:  # a generator the step advanced in place is already there
+        for out, stored, result in zip(outs, self.stored, results):
+            if not stored and out != result:  # a generator advanced in place is already there
                 carried_outs.append(out)
                 carried_results.append(result)
         for out, type_, result in zip(outs[n_states:], nit_types, results[n_states:]):
@@ -265,7 +273,7 @@ class Scan(Op):
                 loop.append(
                     f"    {out} = np.empty(({steps},) + np.shape({result}), np.{type_.dtype})"
                 )
-            loop.append(f"{out}[{t}] = {result}")
+                loop.append(f"{out}[{t}] = {result}")
         if carried_outs:
             # last, and all at once: the results may read the values they replace
             loop.append(f"{', '.join(carried_outs)} = {', '.join(carried_results)}")

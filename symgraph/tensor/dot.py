@@ -54,7 +54,11 @@ class Dot(TensorOp):
     def code(self, a: str, b: str) -> str:
         return f"{a} @ {b}"
 
+    def code_into(self, names: Sequence[str], buffer: str) -> str:
+        return f"np.matmul({', '.join(names)}, out={buffer})"
+
     form = print_form = infix("@")
+    shapes_from_shapes = True
 
     def pretty(self, a: str, b: str) -> str:
         return f"{a} @ {b}"
@@ -145,6 +149,8 @@ class Tensordot(TensorOp):
 
     def code(self, a: str, b: str) -> str:
         return f"np.tensordot({a}, {b}, ({self.axes_a}, {self.axes_b}))"
+
+    shapes_from_shapes = True
 
     def pullback(self, inputs, outputs, output_grads):
         """Contract the gradient with the other operand over its free axes, then reorder."""

@@ -65,6 +65,7 @@ class Elemwise(TensorOp):
     first_value: int = 0
 
     elementwise = True
+    shapes_from_shapes = True
 
     @property
     def form(self) -> Form:
@@ -113,6 +114,12 @@ class Elemwise(TensorOp):
         if form.symbol is None:
             return f"{self.call}({', '.join([*self.leading, *names])})"
         return form.join([nest_operand(form, i, name) for i, name in enumerate(names)])
+
+    def code_into(self, names: Sequence[str], buffer: str) -> str | None:
+        """``np.add(a, b, out=buffer)``: a ufunc row given as many operands as it takes."""
+        if not self.ufunc or len(names) != self.nin:
+            return None
+        return f"{self.call}({', '.join([*self.leading, *names])}, out={buffer})"
 
     def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str]:
         """One line; a long sum as ``t = a + ... + p`` then ``t = t + q + ...``, the same
@@ -530,6 +537,7 @@ class Cast(TensorOp):
     form = RECEIVER
 
     elementwise = True
+    shapes_from_shapes = True
 
     def infer_type(self, x: Variable) -> TensorType:
         return TensorType(self.dtype, x.type.shape)

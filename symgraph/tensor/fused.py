@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph.basic import Op, Variable
-from symgraph.graph.syntax import ATOM, UNARY, Form, nest
+from symgraph.graph.syntax import ATOM, CALL, UNARY, Form, nest
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorOp, TensorVariable, constant
 
@@ -49,6 +49,7 @@ class Fused(TensorOp):
     nin: int
 
     elementwise = True
+    shapes_from_shapes = True
 
     def infer_type(self, *inputs: Variable) -> TensorType:
         if len(inputs) != self.nin:
@@ -77,12 +78,14 @@ class Fused(TensorOp):
             results.append(op.impl(*args))
         return results[-1]
 
-    def _text(self, names: Sequence[str], pretty: bool) -> str:
+    def _text(self, names: Sequence[str], pretty: bool, buffer: str | None = None) -> str | None:
         """The members' texts nested by their forms: ``code`` (or ``pretty``) of each member
-        with its operands parenthesized where the member's form needs it."""
+        with its operands parenthesized where the member's form needs it; with ``buffer``,
+        the root member written into it (None when it cannot be)."""
         texts: list[tuple[str, int]] = []
-        for op, refs in self.members:
-            form = op.print_form if pretty else op.form
+        for j, (op, refs) in enumerate(self.members):
+            into = buffer is not None and j == len(self.members) - 1
+            form = op.print_form if pretty else CALL if into else op.form
             args = []
             for i, ref in enumerate(refs):
                 if isinstance(ref, int):
@@ -93,12 +96,18 @@ class Fused(TensorOp):
                     text = literal_text(ref[1])
                     precedence = UNARY if text.startswith("-") else ATOM
                 args.append(nest(text, precedence, form.operand(i)))
+            if into:
+                return op.code_into(args, buffer)
             text = op.pretty(*args) if pretty else op.code(*args)
             texts.append((text, form.precedence))
         return texts[-1][0]
 
     def code(self, *names: str) -> str:
         return self._text(names, pretty=False)
+
+    def code_into(self, names: Sequence[str], buffer: str) -> str | None:
+        """``np.tanh(t1 + b, out=buffer)``: the root member's ufunc writes the result."""
+        return self._text(names, pretty=False, buffer=buffer)
 
     def pretty(self, *args: str) -> str:
         return self._text(args, pretty=True)

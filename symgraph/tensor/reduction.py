@@ -70,14 +70,22 @@ class Reduce(TensorOp):
             getattr(np, self.kind)(x, axis=self.axes, keepdims=self.keepdims, **kwargs)
         )
 
+    shapes_from_shapes = True
+
     def code(self, x: str) -> str:
+        return self._method_call(x, [])
+
+    def code_into(self, names: Sequence[str], buffer: str) -> str:
+        return self._method_call(names[0], [f"out={buffer}"])
+
+    def _method_call(self, x: str, extra: list[str]) -> str:
         # the method form skips np.sum's dispatch layer: microseconds on small arrays
         args = [f"axis={self.axes[0]}" if len(self.axes) == 1 else f"axis={self.axes}"]
         if self.keepdims:
             args.append("keepdims=True")
         if self.dtype:
             args.append(f"dtype=np.{self.dtype}")
-        return f"{x}.{self.kind}({', '.join(args)})"
+        return f"{x}.{self.kind}({', '.join(args + extra)})"
 
     def pullback(self, inputs, outputs, output_grads):
         """sum broadcasts g back; prod is exact at zeros; max/min share g among tied winners."""

@@ -74,6 +74,7 @@ class Shape(TensorOp):
     """``x.shape`` as an int64 vector."""
 
     print_form = RECEIVER
+    shapes_from_shapes = True
 
     def infer_type(self, x: Variable) -> TensorType:
         return TensorType("int64", (x.ndim,))
@@ -106,6 +107,8 @@ class ShapeEntry(TensorOp):
 
     axis: int
     dtype: str = "int64"
+
+    shapes_from_shapes = True
 
     @property
     def print_form(self) -> Form:
@@ -146,6 +149,7 @@ class DimShuffle(TensorOp):
 
     view_map = {0: (0,)}
     form = print_form = RECEIVER
+    shapes_from_shapes = True
 
     def infer_type(self, x: Variable) -> TensorType:
         kept = [d for d in self.order if d != "x"]

@@ -32,13 +32,35 @@ def test_scan_is_a_for_loop_over_preallocated_histories():
     np.testing.assert_allclose(f(xv, Wv, h0v), evaluate(h, {x: xv, W: Wv, h0: h0v}), rtol=1e-12)
 
 
+def test_each_step_is_computed_into_its_row_of_the_history():
+    x, W, h0 = T.dmatrix("x"), T.dmatrix("W"), T.dvector("h0")
+
+    def step(x_t, h, W):
+        new = T.tanh(T.dot(W, h) + x_t)
+        return new, new.sum(), T.dot(W, new)  # the sum is 0-d: its row is a NumPy scalar
+
+    (h, total, projected), _ = scan(
+        step, sequences=x, outputs_info=[h0, None, None], non_sequences=W
+    )
+    f = theano.function([x, W, h0], [h, total, projected])
+    loop = f.source.split("for ")[1]
+    assert "out=t1[t1_t + 1])" in loop and "t1[t1_t + 1] =" not in loop
+    assert ".sum(axis=0, out=" not in loop  # a 0-d value is copied into its row
+    xv, Wv, h0v = rng.normal(size=(6, 3)), rng.normal(size=(3, 3)), rng.normal(size=3)
+    expected = [evaluate(v, {x: xv, W: Wv, h0: h0v}) for v in (h, total, projected)]
+    no_inplace = theano.function([x, W, h0], [h, total, projected], mode=theano.Mode(inplace=False))
+    for got, want, plain in zip(f(xv, Wv, h0v), expected, no_inplace(xv, Wv, h0v)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        np.testing.assert_allclose(plain, want, rtol=1e-12)
+
+
 def test_invariant_work_is_computed_before_the_loop():
     x, W = T.dmatrix("x"), T.dmatrix("W")
     out, _ = scan(lambda x_t, W: T.dot(T.exp(W), x_t), sequences=x, non_sequences=W)
     f = theano.function([x, W], out)
     lines = f.source.splitlines()
     loop = next(i for i, line in enumerate(lines) if line.strip().startswith("for "))
-    exp_line = next(i for i, line in enumerate(lines) if "np.exp(W)" in line)
+    exp_line = next(i for i, line in enumerate(lines) if "np.exp(W" in line)
     assert exp_line < loop
     xv, Wv = rng.normal(size=(4, 2)), rng.normal(size=(2, 2))
     np.testing.assert_allclose(f(xv, Wv), xv @ np.exp(Wv).T, rtol=1e-12)
