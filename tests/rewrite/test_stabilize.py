@@ -239,6 +239,37 @@ def test_scaling_an_increment_of_zeros_scales_what_was_written(rewritten, same_v
     same_values([expr], [out], values)
 
 
+def test_the_logistic_crossentropy_needs_one_softplus(rewritten, same_values, text):
+    z, y, r = T.dvectors("z", "y", "r")
+    expr = r * y * T.softplus(-z) + r * (1 - y) * T.softplus(z)
+    out = stabilized(rewritten, [z, y, r], expr)
+    assert "softplus" not in text(out) and "log1p(exp((-abs(z))))" in text(out), text(out)
+    values = {z: EXTREMES, y: np.array([1.0, 0.0, 0.3, 1.0, 0.0, 1.0, 0.0]), r: np.arange(7.0)}
+    same_values([expr], [out], values, rtol=1e-12, atol=1e-15)
+    got = evaluate_all([out], values)[0]
+    zs, ys = values[z], values[y]
+    reference = values[r] * (ys * np.logaddexp(0, -zs) + (1 - ys) * np.logaddexp(0, zs))
+    np.testing.assert_allclose(got, reference, rtol=1e-15)
+    different = r * y * T.softplus(-z) + (1 - y) * T.softplus(z)
+    assert text(stabilized(rewritten, [z, y, r], different)).count("softplus") == 2
+
+
+def test_the_tutorials_crossentropy_is_exact_at_saturated_logits():
+    """The seed program's cost at logits where p rounds to 0 or 1, compiled, to the last
+    digit: ``log(1 + exp(-40))`` is 4.2e-18, not 0."""
+    import symgraph as theano
+
+    z, y = T.dvectors("z", "y")
+    p = 1 / (1 + T.exp(-z))
+    xent = -y * T.log(p) - (1 - y) * T.log(1 - p)
+    f = theano.function([z, y], xent)
+    assert "logaddexp" not in f.source and f.source.count("np.exp") == 1
+    zs = np.array([-800.0, -40.0, -1.0, 0.0, 2.0, 40.0, 800.0] * 2)
+    ys = np.repeat([0.0, 1.0], 7)
+    want = ys * np.logaddexp(0, -zs) + (1 - ys) * np.logaddexp(0, zs)  # one term is 0
+    np.testing.assert_allclose(f(zs, ys), want, rtol=1e-15, atol=1e-300)
+
+
 def test_the_logistic_gradient_collapses(rewritten, same_values, text):
     z, y, r = T.dvectors("z", "y", "r")
     expr = r * (1 - y) * T.sigmoid(z) - r * y * T.sigmoid(-z)

@@ -7,6 +7,8 @@ and layout ops that do nothing are dropped.
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 import symgraph.tensor as T
@@ -223,19 +225,21 @@ canonicalize.add(
 def static_shape(x):
     """``shape(x) -> constant`` when x's static shape is known;
     ``shape(f(g(a), b)) -> shape(a)`` for elementwise f, g when a alone gives the shape
-    (down a whole elementwise chain at once)."""
+    (down a whole elementwise chain at once), an input's where one gives it: reading an
+    input's shape keeps no intermediate array alive."""
     if None not in x.type.shape:
         return constant(np.asarray(x.type.shape, dtype="int64"))
-    source = x
-    while source.owner is not None and getattr(source.owner.op, "elementwise", False):
-        covering = [
-            v
-            for v in source.owner.inputs
-            if v.ndim == x.ndim and covers([v.type.shape], x.type.shape)
-        ]
-        if not covering:
+    source, frontier, seen = x, collections.deque([x]), {x}
+    while frontier:  # breadth first through the elementwise nodes above x: the deepest
+        source = v = frontier.popleft()  # variable that gives the shape, an input if one does
+        if v.owner is None:
             break
-        source = covering[0]
+        if not getattr(v.owner.op, "elementwise", False):
+            continue
+        for u in v.owner.inputs:
+            if u not in seen and u.ndim == x.ndim and covers([u.type.shape], x.type.shape):
+                seen.add(u)
+                frontier.append(u)
     return Shape()(source) if source is not x else None
 
 

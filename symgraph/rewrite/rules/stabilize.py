@@ -35,10 +35,12 @@ from symgraph.rewrite.rules.forms import (
     read_sum,
 )
 from symgraph.tensor.elemwise import (
+    abs,
     add,
     cast,
     exp,
     expm1,
+    gt,
     isinf,
     log,
     log1p,
@@ -63,8 +65,21 @@ x = pvars("x")
 stabilize.add(log(sigmoid(x)), lambda x: neg(softplus(negate(x))), name="log_sigmoid_as_softplus")
 stabilize.add(log1p(neg(sigmoid(x))), lambda x: neg(softplus(x)), name="log1p_neg_sigmoid")
 
-# log(1 + exp(x)) overflows for x > 709; softplus does not. log(1 + x) loses x when |x| < eps.
-stabilize.add(log1p(exp(x)), lambda x: softplus(x), name="log1p_exp_as_softplus")
+
+# log(1 + exp(x)) overflows for x > 709; softplus does not. Where x = -|z| it cannot, and
+# log1p(exp(x)) is as exact and twice as fast as softplus (np.logaddexp). log(1 + x) loses x
+# when |x| < eps.
+def _softplus_unless_nonpositive(x):
+    return None if _is_nonpositive(x) else softplus(x)
+
+
+def _is_nonpositive(x) -> bool:
+    """True for ``-abs(z)``."""
+    inner = x.owner.inputs[0].owner if x.owner is not None and x.owner.op is neg else None
+    return inner is not None and inner.op is abs
+
+
+stabilize.add(log1p(exp(x)), _softplus_unless_nonpositive, name="log1p_exp_as_softplus")
 stabilize.add(log(1 + x), lambda x: log1p(x), name="log_one_plus_as_log1p")
 stabilize.add(log(1 - x), lambda x: log1p(negate(x)), name="log_one_minus_as_log1p")
 stabilize.add(exp(x) - 1, lambda x: expm1(x), name="exp_minus_one_as_expm1")
@@ -249,8 +264,35 @@ def one_minus_sigmoid(node):
 @stabilize.node_rule(add, sub)
 def logistic_gradient(node):
     """``r * (1 - y) * sigmoid(z) - r * y * sigmoid(-z) -> r * (sigmoid(z) - y)``, in any sum."""
+    if plain(node):  # a plain sum has no negative terms
+        return None
+    return _merge_logistic_pair(node, sigmoid, False, sub)
+
+
+# The logistic cross-entropy from logits, y * softplus(-z) + (1 - y) * softplus(z) (what the
+# tutorial's -y * log(p) - (1 - y) * log(1 - p) becomes), is softplus(z) - y * z: one softplus
+# instead of two. Written z * ((z > 0) - y) + softplus(-|z|), the first term is exactly 0
+# where the loss is tiny (z = 40, y = 1), so the second keeps it to the last digit; and
+# softplus(-|z|) = log1p(exp(-|z|)), which cannot overflow.
+@stabilize.node_rule(add, sub)
+def logistic_crossentropy(node):
+    """``r * y * softplus(-z) + r * (1 - y) * softplus(z)
+    -> r * (z * ((z > 0) - y) + log1p(exp(-abs(z))))``, in any sum."""
+    return _merge_logistic_pair(node, softplus, True, _crossentropy_from_logits)
+
+
+def _crossentropy_from_logits(loss, target):
+    z = loss.owner.inputs[0]
+    if mixed_dtypes([z, target], loss.dtype):
+        return None
+    return z * (gt(z, 0) - target) + log1p(exp(neg(abs(z))))
+
+
+def _merge_logistic_pair(node, f, same_sign, merged):
+    """The sum at ``node`` with terms ``r * (1 - y) * f(z)`` and ``r * y * f(-z)`` (of equal
+    signs when ``same_sign``, else opposite) replaced by ``r * merged(f(z), y)``."""
     out = node.outputs[0]
-    if out.dtype[0] != "f" or plain(node):  # a plain sum has no negative terms
+    if out.dtype[0] != "f":
         return None
     form = read_sum(out)
     candidates = [
@@ -258,26 +300,27 @@ def logistic_gradient(node):
         for i, (term, _) in enumerate(form.terms)
         if term.owner is not None and term.owner.op in (mul, true_div, neg)
     ]
-    candidates = [(i, p) for i, p in candidates if _sigmoids(p.numerators)]
+    candidates = [(i, p) for i, p in candidates if _applications(f, p.numerators)]
     for i, first in candidates:
         for j, second in candidates:
             sign, other_sign = form.terms[i][1], form.terms[j][1]
-            pair = None if sign == other_sign else _logistic_pair(first, second)
-            if pair is None:
+            pair = None if (sign == other_sign) != same_sign else _logistic_pair(f, first, second)
+            factor = None if pair is None else merged(pair[1], pair[2])
+            if factor is None:
                 continue
-            rest, probability, target = pair
-            rest.numerators.append(sub(probability, target))
+            rest = pair[0]
+            rest.numerators.append(factor)
             term = build(product_plan(rest, out.type.shape), out.dtype)
             form.terms = [t for k, t in enumerate(form.terms) if k not in (i, j)] + [(term, sign)]
             return realize(sum_plan(form, out.type.shape), out)
     return None
 
 
-def _logistic_pair(first, second):
-    """``(r, sigmoid(z), y)`` when ``first = r * (1 - y) * sigmoid(z)`` and
-    ``second = r * y * sigmoid(-z)``, else None."""
-    for s in _sigmoids(first.numerators):
-        for t in _sigmoids(second.numerators):
+def _logistic_pair(f, first, second):
+    """``(r, f(z), y)`` when ``first = r * (1 - y) * f(z)`` and ``second = r * y * f(-z)``,
+    else None."""
+    for s in _applications(f, first.numerators):
+        for t in _applications(f, second.numerators):
             if not is_negation(s.owner.inputs[0], t.owner.inputs[0]):
                 continue
             rest, other = _without(first, s), _without(second, t)
@@ -294,8 +337,9 @@ def _logistic_pair(first, second):
     return None
 
 
-def _sigmoids(factors):
-    return [f for f in factors if _is_sigmoid(f)]
+def _applications(f, factors):
+    """The factors that are ``f(something)``."""
+    return [v for v in factors if v.owner is not None and v.owner.op is f]
 
 
 def _without(form, factor):
@@ -367,7 +411,7 @@ def recognize_sigmoids(form) -> bool:
 
 def merge_exp_with_sigmoid(form) -> bool:
     """``exp(a) * sigmoid(-a) -> sigmoid(a)`` and ``(1 + exp(a)) * sigmoid(-a) -> 1``."""
-    sigmoids = _sigmoids(form.numerators)
+    sigmoids = _applications(sigmoid, form.numerators)
     changed = False
     for e in list(form.numerators) if sigmoids else ():
         a = exp_argument(e)
