@@ -201,6 +201,8 @@ class _Body:
         self.slots: dict[Variable, str] = {}
         #: the generated names of the workspace, its shapes and its arrays
         self.workspace_names: tuple[str, str, str] | None = None
+        #: each late shape the workspace checks -> its position in ``workspace.late``
+        self.late_positions: dict[Variable, int] = {}
 
     def line(self, code: str, info: LineInfo, comment: str = "") -> None:
         self.lines.append(Line(code, info, comment))
@@ -285,27 +287,40 @@ class _Body:
         arrays kept from the last call when the roots have the shapes they had then."""
         if not self.plan.workspace:
             return None
-        workspace = Workspace(self.plan.workspace.values())
+        workspace = Workspace(self.plan.workspace.values(), len(self.plan.late_shapes))
         held = self.ns.bind("workspace", workspace)
         shaped = [self.names[v] for v in roots if isinstance(v.type, TensorType) and v.type.ndim]
         shapes, ws = self.ns.fresh("shapes"), self.ns.fresh("ws")
-        listed = ", ".join(f"{n}.shape" for n in shaped) + ("," if len(shaped) == 1 else "")
-        self.line(f"{shapes} = ({listed})", LineInfo("setup"))
+        self.line(f"{shapes} = {_tuple([f'{n}.shape' for n in shaped])}", LineInfo("setup"))
         self.line(
             f"{ws} = {held}.arrays if {shapes} == {held}.shapes else {held}.unset",
             LineInfo("setup"),
         )
         self.slots = {v: f"{ws}[{k}]" for k, v in enumerate(self.plan.workspace)}
+        self.late_positions = {v: k for k, v in enumerate(self.plan.late_shapes)}
         self.workspace_names = (held, shapes, ws)
         return workspace
+
+    def check_late_shapes(self, node: Apply) -> None:
+        """``if t3.shape != workspace.late[0]: ws = workspace.unset`` after a node making a
+        late shape: the workspace is used while that shape repeats too."""
+        for v in node.outputs:
+            if v in self.late_positions:
+                held, _, ws = self.workspace_names
+                late = f"{held}.late[{self.late_positions[v]}]"
+                self.line(
+                    f"if {self.names[v]}.shape != {late}: {ws} = {held}.unset", LineInfo("setup")
+                )
 
     def close_workspace(self) -> None:
         """After a call that allocated, the arrays it made become the workspace."""
         if self.plan.workspace:
             held, shapes, ws = self.workspace_names
+            late = _tuple([f"{self.names[v]}.shape" for v in self.plan.late_shapes])
             made = ", ".join(self.names[v] for v in self.plan.workspace)
             self.line(
-                f"if {ws} is {held}.unset: {held}.keep({shapes}, [{made}])", LineInfo("setup")
+                f"if {ws} is {held}.unset: {held}.keep({shapes}, {late}, [{made}])",
+                LineInfo("setup"),
             )
 
     def emit_shared_updates(self, nodes: Sequence[Apply]) -> None:
@@ -629,6 +644,7 @@ def generate(
         for node in plan.schedule:
             if node not in plan.shared_inplace:
                 body.emit(node)
+                body.check_late_shapes(node)
         if backend.compute is not None:
             body.collect(backend.compute, [*outputs, *(v for _, v in updates)])
         results = [_result(body, v, i in plan.copy_outputs) for i, v in enumerate(outputs)]
@@ -661,6 +677,11 @@ def generate(
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     table = {len(header) + 1 + i: line.info for i, line in enumerate(body.lines)}
     return Generated(ns.values[fname], source, filename, table, ns.saves, workspace)
+
+
+def _tuple(items: Sequence[str]) -> str:
+    """Python's text of a tuple of ``items``: ``()``, ``(a,)``, ``(a, b)``."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 def _input_check(ns: Namespace, var: Variable, name: str, allow_downcast: bool, what: str) -> str:

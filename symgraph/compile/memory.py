@@ -22,7 +22,8 @@ decides three things, none of which may change a result:
   view of one holds it) is computed into a *workspace*, an array the function
   keeps between calls (``np.matmul(x, w, out=ws[0])``), when its node can
   write into a given array and its shape follows from the shapes of the
-  inputs and shared variables alone; the workspace is used while those shapes
+  inputs and shared variables, and of results whose shapes depend on values
+  (checked as they are made); the workspace is used while those shapes
   repeat, and a call with other shapes lets NumPy allocate and keeps what it
   made, results whose lifetimes do not overlap sharing one array. A deep
   net's step then allocates nothing: measured on 64 layers of
@@ -91,7 +92,9 @@ class Plan:
     ``snapshots`` maps each shared variable whose value a node overwrites to
     whether the call restores it at its end (no update keeps the new state);
     ``workspace`` maps each result computed into the function's workspace to
-    the steps that make it and last read its buffer.
+    the steps that make it and last read its buffer; ``late_shapes`` lists the
+    results, made by nodes whose output shapes depend on values (a slice by a
+    symbolic index), whose shapes the workspace's results also depend on.
     """
 
     schedule: list[Apply]
@@ -102,6 +105,7 @@ class Plan:
     destroys: dict[Apply, set[int]] = field(default_factory=dict)
     snapshots: dict[Variable, bool] = field(default_factory=dict)
     workspace: dict[Variable, tuple[int, int]] = field(default_factory=dict)
+    late_shapes: list[Variable] = field(default_factory=list)
 
 
 def eager_order(schedule: Sequence[Apply]) -> list[Apply]:
@@ -210,22 +214,34 @@ def plan_memory(
     if inplace:
         stored = [v for i, (_, v) in enumerate(updates) if i not in plan.copy_updates]
         kept_buffers = returned.union(*(tracker.buffers_of(v) for v in stored))
-        plan.workspace = _workspace(plan, roots, tracker, kept_buffers)
+        plan.workspace, plan.late_shapes = _workspace(plan, roots, tracker, kept_buffers)
     return plan
 
 
 def _workspace(
     plan: Plan, roots: Sequence[Variable], tracker: _BufferTracker, kept: frozenset[int]
-) -> dict[Variable, tuple[int, int]]:
-    """The new arrays the function may keep between calls, with their lifetimes: each a node's
-    only output, that node able to write into a given array (``code_into``), its shape
-    following from the roots' shapes, its buffer in no output or stored update (``kept``)."""
-    determined = set(roots)  # variables whose shapes the roots' shapes decide
+) -> tuple[dict[Variable, tuple[int, int]], list[Variable]]:
+    """The new arrays the function may keep between calls, with their lifetimes, and the
+    late shapes they depend on.
+
+    An array qualifies when it is a node's only output, that node can write into a
+    given array (``code_into``) and its buffer is in no output or stored update
+    (``kept``); its shape must follow from the shapes of the roots and of *late*
+    results, tensors made by nodes whose output shapes depend on values (a slice
+    by a symbolic index), whose shapes are checked as they are made.
+    """
+    none: frozenset[Variable] = frozenset()
+    depends = dict.fromkeys(roots, none)  # variable -> the late shapes its shape follows from
     chosen = {}
     for index, node in enumerate(plan.schedule):
-        if not node.op.shapes_from_shapes or not all(v in determined for v in node.inputs):
+        sources = [depends.get(v) for v in node.inputs]
+        if not node.op.shapes_from_shapes or None in sources:
+            for v in node.outputs:
+                if isinstance(v.type, TensorType):
+                    depends[v] = frozenset((v,)) if None in v.type.shape else none
             continue
-        determined.update(node.outputs)
+        found = _union(sources)
+        depends.update(dict.fromkeys(node.outputs, found))
         out = node.outputs[0]
         if (
             node in plan.inplace
@@ -238,7 +254,15 @@ def _workspace(
             continue
         (buffer,) = tracker.buffers_of(out)
         chosen[out] = (index, max(index, tracker.last_use[buffer]))
-    return chosen
+    needed = _union([depends[v] for v in chosen])
+    return chosen, [v for node in plan.schedule for v in node.outputs if v in needed]
+
+
+def _union(sets: Sequence[frozenset]) -> frozenset:
+    """The union, reusing the largest set when it holds the others (the common case: one
+    source, or none, so a long chain shares one set instead of copying it)."""
+    largest = max(sets, key=len, default=frozenset())
+    return largest if all(s <= largest for s in sets) else frozenset().union(*sets)
 
 
 def computes_into(node: Apply) -> bool:
@@ -256,25 +280,29 @@ class Workspace:
     """The arrays a compiled function computes into, kept for the shapes they were made at.
 
     Generated code reads ``arrays`` when the inputs' and shared variables' shapes
-    equal ``shapes``, else ``unset`` (Nones: NumPy allocates), and then ``keep``s
-    what it made. Results whose lifetimes (first and last step) do not overlap
+    equal ``shapes``, else ``unset`` (Nones: NumPy allocates), and turns to
+    ``unset`` if a late result's shape differs from its entry in ``late``; a
+    call that ran with ``unset`` then ``keep``s what it made. Results whose
+    lifetimes (first and last step) do not overlap
     share one array where shape, dtype and layout agree, the one freed last, as
     an allocator would hand it out: the step's memory stays as small, and as
     warm in cache, as the live values. ``clear`` lets it go (``Function.free``).
     """
 
-    __slots__ = ("lifetimes", "shapes", "arrays", "unset")
+    __slots__ = ("lifetimes", "n_late", "shapes", "late", "arrays", "unset")
 
-    def __init__(self, lifetimes: Sequence[tuple[int, int]]) -> None:
+    def __init__(self, lifetimes: Sequence[tuple[int, int]], n_late: int = 0) -> None:
         self.lifetimes = list(lifetimes)
+        self.n_late = n_late
         self.unset: list[None] = [None] * len(self.lifetimes)
         self.clear()
 
     def clear(self) -> None:
         self.shapes: tuple | None = None
+        self.late: tuple = (None,) * self.n_late
         self.arrays: list = self.unset
 
-    def keep(self, shapes: tuple, arrays: list) -> None:
+    def keep(self, shapes: tuple, late: tuple, arrays: list) -> None:
         live: list[tuple[int, int]] = []  # heap of (last step, index) of arrays in use
         free: dict[tuple, list] = {}  # (shape, dtype, strides) -> arrays, freed last on top
         kept = []
@@ -285,7 +313,7 @@ class Workspace:
             reusable = free.get(_layout(array))
             kept.append(reusable.pop() if reusable else array)
             heapq.heappush(live, (last, k))
-        self.shapes, self.arrays = shapes, kept
+        self.shapes, self.late, self.arrays = shapes, late, kept
 
 
 def _layout(array: Any) -> tuple:

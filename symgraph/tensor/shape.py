@@ -356,6 +356,8 @@ class Join(TensorOp):
     axis: int
     new_axis: bool = False
 
+    shapes_from_shapes = True
+
     def infer_type(self, *xs: Variable) -> TensorType:
         name = "stack" if self.new_axis else "concatenate"
         if not xs:

@@ -92,3 +92,38 @@ def test_eager_order_runs_each_node_after_its_inputs_and_as_soon_as_it_can():
     # a node reading only roots waits for nothing: the first layer's product comes first
     first = order[0]
     assert all(v.owner is None for v in first.inputs)
+
+
+def _minibatch_step(mode=None):
+    """The Theano tutorials' pattern: a shared dataset sliced by a symbolic index (givens);
+    250 rows in batches of 100, so the last batch is shorter."""
+    data = np.random.default_rng(3)
+    train_x = theano.shared(data.normal(size=(250, 6)), name="train_x")
+    train_y = theano.shared(data.integers(0, 3, 250), name="train_y")
+    index = T.lscalar("index")
+    x, y = T.dmatrix("x"), T.lvector("y")
+    W = theano.shared(np.zeros((6, 3)), name="W")
+    p = T.nnet.softmax(T.dot(x, W))
+    penalty = 1e-3 * T.exp(W).sum()  # computed into the workspace before any slice is made
+    cost = -T.mean(T.log(p)[T.arange(y.shape[0]), y]) + penalty
+    batch = slice(index * 100, (index + 1) * 100)
+    f = theano.function(
+        [index],
+        cost,
+        updates=[(W, W - 0.5 * T.grad(cost, W))],
+        givens={x: train_x[batch], y: train_y[batch]},
+        mode=mode,
+    )
+    return f, W
+
+
+def test_a_slice_by_a_symbolic_index_is_checked_where_it_is_made():
+    f, W = _minibatch_step()
+    lines = [line.split("#")[0].strip() for line in f.source.splitlines()]
+    check = lines.index("if t5.shape != workspace.late[0]: ws = workspace.unset")
+    assert lines.index("t1 = np.exp(W, out=ws[0])") < check  # a call may switch midway
+    assert "t6 = np.matmul(t5, W, out=ws[1])" in lines[check:]
+    g, V = _minibatch_step(NO_INPLACE)
+    for index in [0, 1, 2, 2, 0, 1, 2, 0]:  # the short last batch comes and goes
+        np.testing.assert_allclose(f(index), g(index), rtol=1e-12)
+        np.testing.assert_allclose(W.get_value(), V.get_value(), rtol=1e-12)

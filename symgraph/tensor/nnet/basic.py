@@ -46,6 +46,7 @@ class Softmax(TensorOp):
     """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
 
     axis: int
+    shapes_from_shapes = True
 
     def infer_type(self, x: Variable) -> TensorType:
         _check_axis(x, self.axis, "softmax")
@@ -87,6 +88,7 @@ class LogSoftmax(TensorOp):
     """``x - max - log(sum(exp(x - max)))`` along ``axis``: finite where log(softmax) is not."""
 
     axis: int
+    shapes_from_shapes = True
 
     def infer_type(self, x: Variable) -> TensorType:
         _check_axis(x, self.axis, "log_softmax")
