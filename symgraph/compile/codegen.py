@@ -323,12 +323,13 @@ class _Body:
                 LineInfo("setup"),
             )
 
-    def emit_shared_updates(self, nodes: Sequence[Apply]) -> None:
+    def emit_shared_updates(self, nodes: Sequence[Apply], storages: Sequence[str]) -> None:
         """Updates computed into their shared variable's buffer, as one guarded block.
 
         When every operand has the buffer's shape, the in-place writes cannot
-        fail; otherwise every update is computed out of place first. Either way
-        nothing is written before all that can fail has run.
+        fail, and the storage cells (``storages``, one per node) keep their
+        arrays; otherwise every update is computed out of place first, then
+        stored. Either way nothing is written before all that can fail has run.
         """
         guards: dict[str, None] = {}
         writes, fallbacks, infos = [], [], []
@@ -354,6 +355,10 @@ class _Body:
             for node, codes, info in zip(nodes, fallbacks, infos):
                 for k, code in enumerate(codes):
                     self.line(indent + code, info, node_comment(node) if k == 0 else "")
+            for node, storage in zip(nodes, storages):
+                self.line(
+                    f"{indent}{storage}.value = {self.names[node.outputs[0]]}", LineInfo("setup")
+                )
         for node in nodes:
             self._after(node, [self.names[node.outputs[0]]])
 
@@ -652,10 +657,12 @@ def generate(
             _result(body, v, i in plan.copy_updates) if v.owner not in plan.shared_inplace else None
             for i, (_, v) in enumerate(updates)
         ]
-        body.emit_shared_updates(list(plan.shared_inplace))
-        for (var, value), text in zip(updates, stored):
-            storage = ns.storage(var)
-            body.line(f"{storage}.value = {text or body.names[value]}", LineInfo("setup"))
+        in_place = {value.owner: ns.storage(var) for var, value in updates}
+        in_place = {node: in_place[node] for node in plan.shared_inplace}
+        body.emit_shared_updates(list(in_place), list(in_place.values()))
+        for (var, _), text in zip(updates, stored):
+            if text is not None:  # an update written in place is in its storage already
+                body.line(f"{ns.storage(var)}.value = {text}", LineInfo("setup"))
         for var, restore in plan.snapshots.items():
             if restore:  # no update keeps what the call's draws did to it
                 body.line(var.type.restore_code(body.names[var], ns.saves[var]), LineInfo("setup"))
