@@ -103,7 +103,13 @@ SETTINGS: dict[str, Setting | dict] = {
         ("low", "high"),
         "symgraph's errors always name the op, shapes and line: " + _NO_EFFECT,
     ),
-    "allow_gc": Setting(True, _BOOL, "generated code frees values as Python does: " + _NO_EFFECT),
+    "allow_gc": Setting(
+        False,
+        _BOOL,
+        "True: a compiled function lets its intermediate arrays go after each call, as"
+        " Theano's default does; False: it keeps them for the next call with the same shapes"
+        " (its workspace: faster, and Function.free() lets them go)",
+    ),
     "reoptimize_unpickled_function": Setting(
         False, _BOOL, "rewrite a function's graph again when it is unpickled"
     ),

@@ -27,6 +27,7 @@ from symgraph.compile.memory import eager_order, plan_memory
 from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.profile import Profile
 from symgraph.compile.shared import SharedVariable, default_updates
+from symgraph.config import config
 from symgraph.gradient import gradient_wrt
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.fgraph import Graph
@@ -267,6 +268,7 @@ class Function:
             self.updates,
             inplace,
             restorable,
+            workspace=not config.allow_gc,
         )
         generated = generate(
             self.name,

@@ -149,6 +149,7 @@ def plan_memory(
     inplace: bool = True,
     restorable: Sequence[Variable] = (),
     owned: Sequence[Variable] = (),
+    workspace: bool = False,
 ) -> Plan:
     """Plan in-place work and copies for ``schedule`` (a valid order of the graph's nodes).
 
@@ -156,7 +157,8 @@ def plan_memory(
     shared variables, constants), except those in ``owned``; ``updates`` pairs
     each shared variable with its new value; ``restorable`` are the shared roots
     a node may overwrite, their state saved first. With ``inplace=False`` only
-    the copies and the overwrites nodes cannot avoid are planned.
+    the copies and the overwrites nodes cannot avoid are planned; with
+    ``workspace`` (and ``inplace``), the arrays kept between calls too.
     """
     trees = (
         {node: MemberTree(node) for node in schedule if members(node.op, len(node.inputs))}
@@ -211,7 +213,7 @@ def plan_memory(
         claimed |= buffers
         if shared in plan.snapshots and i not in plan.copy_updates:
             plan.snapshots[shared] = buffers != tracker.buffers_of(shared)
-    if inplace:
+    if inplace and workspace:
         stored = [v for i, (_, v) in enumerate(updates) if i not in plan.copy_updates]
         kept_buffers = returned.union(*(tracker.buffers_of(v) for v in stored))
         plan.workspace, plan.late_shapes = _workspace(plan, roots, tracker, kept_buffers)

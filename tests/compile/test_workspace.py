@@ -66,6 +66,16 @@ def test_outputs_and_stored_updates_never_hold_workspace_arrays():
     np.testing.assert_allclose(s.get_value(), 2 * (a + 1) @ (a + 1), rtol=1e-12)
 
 
+def test_allow_gc_lets_the_intermediates_go_after_each_call(monkeypatch):
+    """``config.allow_gc = True`` is Theano's default: nothing is kept between calls."""
+    x = T.dmatrix("x")
+    monkeypatch.setattr(theano.config, "allow_gc", True)
+    f = theano.function([x], T.tanh(T.dot(x, x)).sum())
+    assert f._generated.workspace is None and "ws" not in f.source
+    a = rng.normal(size=(3, 3))
+    assert np.isclose(f(a), np.tanh(a @ a).sum())
+
+
 def test_free_lets_the_arrays_go_and_the_next_call_makes_them_again():
     x = T.dmatrix("x")
     f = theano.function([x], T.tanh(T.dot(x, x)).sum())
