@@ -31,7 +31,8 @@ decides three things, none of which may change a result:
   temporaries cost 660 to 900 page faults a call, up to half the time, when
   the allocator hands the memory back to the system at every return;
 * a node that overwrites an input by its nature (``destroy_map``: a draw
-  advances its NumPy generator) does so only when nothing reads that input
+  advances its NumPy generator, an increment writes into its array) does so
+  only when nothing reads that input
   afterwards and it belongs to the call; otherwise the code copies it first.
   A shared generator belongs to the call when its state is saved as the call
   starts (``snapshots``): the call restores it if it raises, or at its end

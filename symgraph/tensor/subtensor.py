@@ -246,11 +246,18 @@ class Subtensor(TensorOp):
 class IncSubtensor(TensorOp):
     """A copy of ``x`` with ``x[idx] = y`` (``set_instead_of_inc``) or ``x[idx] += y``.
 
-    Advanced increments accumulate repeated indices, as ``np.add.at`` does.
+    Advanced increments accumulate repeated indices, as ``np.add.at`` does,
+    unless the index is known never to repeat (``unique``: a rewrite proves it,
+    ``x[arange(len(y)), y]``), when ``x[idx] += y`` is the same and much faster.
+    The generated code writes into ``x`` itself when nothing reads it later (a
+    gradient's fresh zeros), else into a copy (``destroy_map``).
     """
 
     idx: tuple[Entry, ...]
     set_instead_of_inc: bool = False
+    unique: bool = False
+
+    destroy_map = view_map = {0: (0,)}
 
     def infer_type(self, x: Variable, y: Variable, *parts: Variable) -> TensorType:
         _check_parts(parts, "inc_subtensor")
@@ -262,7 +269,7 @@ class IncSubtensor(TensorOp):
 
     @property
     def accumulates(self) -> bool:
-        return not self.set_instead_of_inc and _is_advanced(self.idx)
+        return not self.set_instead_of_inc and not self.unique and _is_advanced(self.idx)
 
     def impl(self, x: np.ndarray, y: np.ndarray, *parts: Any) -> np.ndarray:
         out = x.copy()
@@ -276,15 +283,14 @@ class IncSubtensor(TensorOp):
         return out
 
     def emit(self, outs: Sequence[str], names: Sequence[str]) -> list[str]:
-        (out,), (x, y, *parts) = outs, names
+        """One write into ``x`` (the output is ``x``, or the copy the generator made of it)."""
+        (out,), (_, y, *parts) = outs, names
         index = index_text(self.idx, parts)
         if self.set_instead_of_inc:
-            write = f"{out}{index} = {y}"
-        elif self.accumulates:
-            write = f"np.add.at({out}, np.s_{index}, {y})"
-        else:
-            write = f"{out}{index} += {y}"
-        return [f"{out} = {x}.copy()", write]
+            return [f"{out}{index} = {y}"]
+        if self.accumulates:
+            return [f"np.add.at({out}, np.s_{index}, {y})"]
+        return [f"{out}{index} += {y}"]
 
     def pullback(self, inputs, outputs, output_grads):
         """x keeps the gradient except where a set overwrote it; y gets it at the written places.

@@ -214,3 +214,18 @@ def test_a_dimshuffle_moves_through_a_unary_op_to_meet_a_reduction(rewritten, sa
     plain = T.exp(m).T
     (kept,) = rewritten([m], [plain], canonicalize)
     assert kept is plain
+
+
+def test_an_empty_constant_is_not_a_zero_to_drop():
+    """``[[]] - v`` has shape (1, 0) whatever v's length: its constant is no 0 to leave out
+    (found by the differential test, seed 10: log_one_minus_as_log1p lost the shape)."""
+    import warnings
+
+    import symgraph as theano
+
+    v = T.dvector("v")
+    expr = T.log(1 - (np.zeros((1, 0)) - v[-1:]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = theano.function([v], expr)
+    assert f(np.array([0.5, 0.25])).shape == (1, 0)

@@ -141,3 +141,51 @@ def test_branches_a_constant_condition_never_takes_are_dropped(rewritten, same_v
     widened = T.switch(T.constant(True), s, a)
     (kept,) = rewritten([s, a], [widened], dead_code)
     assert kept.owner.op is T.switch
+
+
+def test_an_increment_at_arange_rows_needs_no_add_at():
+    """The gradient of the Theano tutorials' ``-mean(log(p)[arange(n), y])``: each (row, y)
+    pair appears once, so ``x[rows, y] += v`` is np.add.at's result."""
+    import symgraph as theano
+
+    x, y = T.dmatrix("x"), T.lvector("y")
+    p = T.nnet.softmax(x)
+    cost = -T.mean(T.log(p)[T.arange(y.shape[0]), y])
+    f = theano.function([x, y], T.grad(cost, x))
+    assert "np.add.at" not in f.source and "] += " in f.source
+    plain = theano.function([x, y], T.grad(cost, x), mode=theano.Mode(optimizer=None))
+    assert "np.add.at" in plain.source
+    xv, yv = rng.normal(size=(5, 4)), np.array([3, 0, 0, 2, 3])
+    np.testing.assert_allclose(f(xv, yv), plain(xv, yv), rtol=1e-12)
+
+
+def test_increments_that_may_repeat_keep_add_at(rewritten, same_values):
+    """Rows given by the caller, or an arange not as long as the other index, may repeat."""
+    import symgraph as theano
+
+    x, rows, cols = T.dmatrix("x"), T.lvector("rows"), T.lvector("cols")
+    v = T.dvector("v")
+    given = T.inc_subtensor(x[rows, cols], v)
+    short = T.inc_subtensor(x[T.arange(rows.shape[0]), cols], v)  # rows sets the length
+    f = theano.function([x, rows, cols, v], [given, short])
+    assert f.source.count("np.add.at") == 2
+    xv, cv = np.zeros((3, 3)), np.array([1, 1])
+    got_given, got_short = f(xv, np.array([0, 0]), cv, np.array([1.0, 2.0]))
+    assert got_given[0, 1] == 3.0  # both increments land on (0, 1)
+    np.testing.assert_array_equal(got_short, [[0, 1, 0], [0, 2, 0], [0, 0, 0]])
+    assert not xv.any()  # the caller's array is never written
+
+
+def test_an_increment_writes_into_fresh_zeros_and_copies_an_input():
+    import symgraph as theano
+
+    x, v = T.dmatrix("x"), T.dvector("v")
+    into_input = T.inc_subtensor(x[1:], v)
+    into_zeros = T.inc_subtensor(T.zeros_like(x)[1:], v)
+    f = theano.function([x, v], [into_input, into_zeros], mode=theano.Mode(optimizer=None))
+    assert f.source.count(".copy()") == 1  # the input is copied; the zeros are not
+    xv = np.ones((3, 2))
+    got_input, got_zeros = f(xv, np.array([5.0, 7.0]))
+    np.testing.assert_array_equal(got_input, [[1, 1], [6, 8], [6, 8]])
+    np.testing.assert_array_equal(got_zeros, [[0, 0], [5, 7], [5, 7]])
+    np.testing.assert_array_equal(xv, np.ones((3, 2)))

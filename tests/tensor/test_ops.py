@@ -6,6 +6,7 @@ walked from the table), so an op added without a test fails here.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -32,6 +33,10 @@ def check_node_code(node, values):
     outs = [f"out{i}" for i in range(len(node.outputs))]
     namespace = {"np": np, "special": special_functions, "scipy_linalg": scipy_linalg}
     namespace.update(zip(names, values))
+    for out, (position, *_) in node.op.destroy_map.items():
+        # an output that overwrites its input is named as the input, as codegen names it
+        namespace[names[position]] = copy.deepcopy(values[position])
+        outs[out] = names[position]
     exec("\n".join(node.op.emit(outs, names)), namespace)
     expected = node.op.impl(*values)
     expected = expected if len(node.outputs) > 1 else (expected,)

@@ -67,11 +67,13 @@ def absorb_broadcasts(leaves: list, out: Shape_) -> list:
 
 
 def is_zero(value: np.ndarray | None) -> bool:
-    return value is not None and not np.any(value)
+    """An all-zero constant; not an empty one, which still shapes the result it joins."""
+    return value is not None and value.size > 0 and not np.any(value)
 
 
 def is_one(value: np.ndarray | None) -> bool:
-    return value is not None and bool(np.all(value == 1))
+    """An all-one constant; not an empty one (see ``is_zero``)."""
+    return value is not None and value.size > 0 and bool(np.all(value == 1))
 
 
 def all_negative(value: np.ndarray) -> bool:

@@ -17,10 +17,12 @@ from symgraph.rewrite.engine import Firing, Session
 from symgraph.rewrite.pattern import Rule, RuleSet, any_op, bind, pvars
 from symgraph.rewrite.rules.algebra import covers
 from symgraph.rewrite.rules.forms import numeric_constant
+from symgraph.tensor.creation import ARange
 from symgraph.tensor.dot import Dot, Tensordot
 from symgraph.tensor.elemwise import cast, mul, sqr, sqrt, true_div
 from symgraph.tensor.reduction import Reduce
-from symgraph.tensor.shape import Alloc, DimShuffle, Shape, dimshuffle
+from symgraph.tensor.shape import Alloc, DimShuffle, Shape, ShapeEntry, dimshuffle
+from symgraph.tensor.subtensor import INPUT, IncSubtensor, Subtensor
 from symgraph.tensor.variable import constant
 
 specialize = RuleSet("specialize")
@@ -155,6 +157,61 @@ def _scaled_dot(node: Apply, uses: Counter) -> Variable | None:
         if smallest is a:
             return Dot()(mul(scale, a), b)
         return Dot()(a, mul(scale, b))
+    return None
+
+
+# np.add.at is some ten times slower than x[i] += v, which it only needs for repeated
+# indices; a row index arange(len(y)) beside y (the gradient of log(p)[arange(n), y]) never
+# repeats a pair.
+@specialize.node_rule(IncSubtensor)
+def increment_at_unique_index(node):
+    """``inc_subtensor(x[arange(len(j)), j], v)``: ``x[i, j] += v`` instead of ``np.add.at``."""
+    op = node.op
+    if not op.accumulates:
+        return None
+    parts = _advanced_parts(node)
+    rows = [p for p in parts if _arange_from_zero(p) is not None]
+    for row in rows:
+        length = _arange_from_zero(row)
+        if all(p is row or (p.ndim == 1 and _length_of(length) is p) for p in parts):
+            return IncSubtensor(op.idx, op.set_instead_of_inc, True)(*node.inputs)
+    return None
+
+
+def _advanced_parts(node: Apply) -> list[Variable]:
+    """The integer array inputs of an indexing node (its advanced index entries)."""
+    position, found = 2, []
+    for entry in node.op.idx:
+        if entry[0] == "adv":
+            found.append(node.inputs[position])
+            position += 1
+        else:
+            position += sum(part == INPUT for part in entry[1:])
+    return found
+
+
+def _arange_from_zero(v: Variable) -> Variable | None:
+    """``n`` when ``v`` is ``arange(0, n, 1)`` (distinct values), else None."""
+    owner = v.owner
+    if owner is None or not isinstance(owner.op, ARange):
+        return None
+    start, stop, step = (numeric_constant(u) for u in owner.inputs)
+    return (
+        owner.inputs[1]
+        if start is not None and step is not None and step == 1 and start == 0
+        else None
+    )
+
+
+def _length_of(n: Variable) -> Variable | None:
+    """``v`` when ``n`` is ``v.shape[0]``."""
+    owner = n.owner
+    if owner is not None and isinstance(owner.op, ShapeEntry) and owner.op.axis == 0:
+        return owner.inputs[0]
+    if owner is not None and isinstance(owner.op, Subtensor) and owner.op.is_shape_entry():
+        shape = owner.inputs[0].owner
+        if owner.op.idx[0][1] == 0 and shape is not None and isinstance(shape.op, Shape):
+            return shape.inputs[0]
     return None
 
 
