@@ -32,7 +32,7 @@ from symgraph.rewrite.rules.flatten import flatten_chains
 from symgraph.rewrite.rules.fusion import fuse_elementwise
 from symgraph.rewrite.rules.inline import inline_graphs
 from symgraph.rewrite.rules.linalg import linalg
-from symgraph.rewrite.rules.specialize import scale_dot_operands, specialize
+from symgraph.rewrite.rules.specialize import scale_dot_operands, share_softmax_parts, specialize
 from symgraph.rewrite.rules.stabilize import stabilize
 
 Phase = Callable[[Graph, Session], Graph]
@@ -86,6 +86,7 @@ FAST_RUN: tuple[Phase, ...] = (
     ),
     flatten_chains,
     scale_dot_operands,
+    share_softmax_parts,
     fuse_elementwise,
 )
 FAST_COMPILE: tuple[Phase, ...] = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import log_softmax, softmax
 
 import symgraph.tensor as T
 from symgraph.graph.fgraph import Graph
@@ -189,3 +190,26 @@ def test_an_increment_writes_into_fresh_zeros_and_copies_an_input():
     np.testing.assert_array_equal(got_input, [[1, 1], [6, 8], [6, 8]])
     np.testing.assert_array_equal(got_zeros, [[0, 0], [5, 7], [5, 7]])
     np.testing.assert_array_equal(xv, np.ones((3, 2)))
+
+
+def test_softmax_and_log_softmax_of_one_input_share_their_parts():
+    """The cross-entropy reads log_softmax, its gradient softmax: one max, one exp, one sum."""
+    import symgraph as theano
+    from symgraph.tensor.nnet.basic import LogSoftmax, Softmax
+
+    x, y = T.dmatrix("x"), T.lvector("y")
+    cost = -T.mean(T.log(T.nnet.softmax(x))[T.arange(y.shape[0]), y])
+    f = theano.function([x, y], [cost, T.grad(cost, x)])
+    ops = {type(node.op) for node in f.graph.apply_nodes}
+    assert Softmax not in ops and LogSoftmax not in ops
+    assert f.source.count("np.exp(") == 1 and "share_softmax_parts" in str(f.rewrites)
+    xv = rng.normal(size=(6, 4)) * np.array([1.0, 10.0, 100.0, 800.0])  # far apart: exp underflows
+    yv = np.array([0, 1, 2, 3, 3, 0])
+    rows = np.arange(6)
+    onehot = np.zeros((6, 4))
+    onehot[rows, yv] = 1.0
+    want = [-log_softmax(xv, axis=1)[rows, yv].mean(), (softmax(xv, axis=1) - onehot) / 6]
+    for got, expected in zip(f(xv, yv), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    alone = theano.function([x], T.nnet.softmax(x))  # without log_softmax nothing changes
+    assert any(isinstance(node.op, Softmax) for node in alone.graph.apply_nodes)

@@ -19,7 +19,8 @@ from symgraph.rewrite.rules.algebra import covers
 from symgraph.rewrite.rules.forms import numeric_constant
 from symgraph.tensor.creation import ARange
 from symgraph.tensor.dot import Dot, Tensordot
-from symgraph.tensor.elemwise import cast, mul, sqr, sqrt, true_div
+from symgraph.tensor.elemwise import cast, exp, log, mul, sqr, sqrt, true_div
+from symgraph.tensor.nnet.basic import LogSoftmax, Softmax
 from symgraph.tensor.reduction import Reduce
 from symgraph.tensor.shape import Alloc, DimShuffle, Shape, ShapeEntry, dimshuffle
 from symgraph.tensor.subtensor import INPUT, IncSubtensor, Subtensor
@@ -241,4 +242,42 @@ SCALE_DOT = Rule(
     f"{__file__}:{scale_dot_operands.__code__.co_firstlineno}",
     (),
     scale_dot_operands,
+)
+
+
+def share_softmax_parts(graph: Graph, session: Session | None = None) -> Graph:
+    """``softmax(a)`` and ``log_softmax(a)`` of one ``a``, as ``e / s`` and ``d - log(s)`` with
+    ``d = a - max(a)``, ``e = exp(d)``, ``s = sum(e)`` computed once.
+
+    A cross-entropy reads ``log_softmax`` and its gradient ``softmax`` (the
+    tutorials' ``-mean(log(p)[arange(n), y])``): each op on its own takes the
+    maximum, the exponentials and their sum again. A whole-graph pass: it applies
+    only where both are in the graph.
+    """
+    found: dict[tuple[Variable, int], dict[type, Variable]] = {}
+    for node in graph.apply_nodes:
+        if isinstance(node.op, (Softmax, LogSoftmax)):
+            key = (node.inputs[0], node.op.axis)
+            found.setdefault(key, {})[type(node.op)] = node.outputs[0]
+    mapping = {}
+    for (a, axis), outs in found.items():
+        if len(outs) < 2 or a.dtype != outs[Softmax].dtype:
+            continue
+        with building_at(outs[Softmax].owner.where):
+            shifted = a - Reduce("max", (axis,), True)(a)
+            exps = exp(shifted)
+            total = Reduce("sum", (axis,), True)(exps)
+            parts = {Softmax: exps / total, LogSoftmax: shifted - log(total)}
+        for kind, out in outs.items():
+            if session is not None:
+                session.record(Firing(SHARE_SOFTMAX, out.owner.where, out, parts[kind]))
+            mapping[out] = parts[kind]
+    return graph.replace(mapping) if mapping else graph
+
+
+SHARE_SOFTMAX = Rule(
+    "share_softmax_parts",
+    f"{__file__}:{share_softmax_parts.__code__.co_firstlineno}",
+    (),
+    share_softmax_parts,
 )
