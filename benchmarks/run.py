@@ -10,8 +10,10 @@ NumPy's buffers), the page faults one call takes, and the largest difference
 between the two implementations' updated weights after one step (they
 compute the same thing).
 
-Rows: the seed logistic-regression step (N=400, 784 features, float64), a
-784-256-10 ReLU/softmax MLP step on the same N, 64 layers of
+Rows: the seed logistic-regression step (N=400, 784 features, float64), the
+step of Theano's ``logistic_sgd.py`` tutorial (minibatches of N rows taken from
+a shared dataset by ``givens``, 10 classes), a 784-256-10 ReLU/softmax MLP step
+on the same N, 64 layers of
 ``tanh(h @ W + b)`` (width 64, batch 32: small ops, many of them), the RNN loop
 of ``scan_bench.py`` and its gradient, and the per-call overhead of a compiled
 scalar ``x + y`` (against the bare NumPy addition it runs). Where JAX is
@@ -63,6 +65,7 @@ import symgraph.tensor as T  # noqa: E402
 
 N, FEATS, HIDDEN, CLASSES = 400, 784, 256, 10
 DEPTH, WIDTH, BATCH = 64, 64, 32
+BATCHES = 5  # minibatches of N rows in the tutorials' shared dataset
 
 
 def paired_times(
@@ -215,6 +218,72 @@ def mlp_by_hand(x: np.ndarray, y: np.ndarray, w1, b1, w2, b2) -> float:
     w2 -= 0.1 * gw2
     b2 -= 0.1 * gb2
     return cost
+
+
+# -- the tutorials' minibatch SGD --------------------------------------------------------------
+
+
+def sgd_data(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(seed)
+    return rng.rand(BATCHES * N, FEATS), rng.randint(0, CLASSES, BATCHES * N)
+
+
+def sgd_compiled(x_all: np.ndarray, y_all: np.ndarray, mode=None):
+    """Theano's logistic_sgd.py step: shared datasets, a minibatch chosen by ``index``
+    through ``givens``, softmax regression with the mean negative log-likelihood."""
+    train_x, train_y = theano.shared(x_all), theano.shared(y_all)
+    index, x, y = T.lscalar("index"), T.matrix("x"), T.lvector("y")
+    W = theano.shared(np.zeros((FEATS, CLASSES)), name="W")
+    b = theano.shared(np.zeros(CLASSES), name="b")
+    p_y_given_x = T.nnet.softmax(T.dot(x, W) + b)
+    cost = -T.mean(T.log(p_y_given_x)[T.arange(y.shape[0]), y])
+    g_W, g_b = T.grad(cost, [W, b])
+    batch = slice(index * N, (index + 1) * N)
+
+    def build():
+        return theano.function(
+            [index],
+            cost,
+            updates=[(W, W - 0.13 * g_W), (b, b - 0.13 * g_b)],
+            givens={x: train_x[batch], y: train_y[batch]},
+            mode=mode,
+        )
+
+    return build(), build, [W, b]
+
+
+def sgd_by_hand(x_all: np.ndarray, y_all: np.ndarray, index: int, W, b) -> float:
+    """The same step by hand: the softmax once, its gradient p - onehot(y) in place."""
+    x, y = x_all[index * N : (index + 1) * N], y_all[index * N : (index + 1) * N]
+    a = x @ W
+    a += b
+    a -= a.max(axis=1, keepdims=True)
+    p = np.exp(a)
+    p /= p.sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    cost = -np.log(p[rows, y]).mean()
+    p[rows, y] -= 1.0
+    p /= len(y)
+    W -= 0.13 * (x.T @ p)
+    b -= 0.13 * p.sum(axis=0)
+    return float(cost)
+
+
+def bench_sgd(label: str) -> str:
+    x_all, y_all = sgd_data()
+    train, build, params = sgd_compiled(x_all, y_all)
+    by_hand = [np.zeros((FEATS, CLASSES)), np.zeros(CLASSES)]
+    for index in range(BATCHES):
+        train(index)
+        sgd_by_hand(x_all, y_all, index, *by_hand)
+    diff = max(float(np.abs(p.get_value() - h).max()) for p, h in zip(params, by_hand))
+    return row(
+        label,
+        lambda: train(1),
+        lambda: sgd_by_hand(x_all, y_all, 1, *by_hand),
+        compile_seconds(build),
+        diff,
+    )
 
 
 # -- a deep narrow chain ----------------------------------------------------------------------
@@ -378,6 +447,7 @@ ROWS = {
     "logreg-no-inplace": lambda: bench_logreg(
         theano.Mode(inplace=False), "logistic regression step (FAST_RUN, no in-place)"
     ),
+    "sgd": lambda: bench_sgd("logistic_sgd.py step: givens minibatch, softmax NLL (FAST_RUN)"),
     "mlp": lambda: bench_network("mlp", None, "MLP 784-256-10 step (FAST_RUN)"),
     "mlp-fast-compile": lambda: bench_network(
         "mlp", "FAST_COMPILE", "MLP 784-256-10 step (FAST_COMPILE)"
