@@ -336,6 +336,12 @@ class Op:
         """This op holding ``graphs`` instead (same names, inputs and output types)."""
         raise NotImplementedError(f"{self} holds no inner graphs")
 
+    def without_outputs(self, unused: set[int]) -> tuple[Op, list[int]] | None:
+        """An op on the same inputs that leaves out outputs at ``unused`` positions, with
+        the positions it keeps; None when it cannot leave any out (a loop computes an
+        output nobody reads at every step otherwise)."""
+        return None
+
     def pretty(self, *args: str) -> str:
         return f"{self}({', '.join(args)})"
 

@@ -27,7 +27,7 @@ from symgraph.rewrite.pattern import RuleSet
 from symgraph.rewrite.rules.canonicalize import canonicalize
 from symgraph.rewrite.rules.constant_fold import constant_fold
 from symgraph.rewrite.rules.convolution import convolution
-from symgraph.rewrite.rules.dead_code import dead_code
+from symgraph.rewrite.rules.dead_code import dead_code, unused_outputs
 from symgraph.rewrite.rules.flatten import flatten_chains
 from symgraph.rewrite.rules.fusion import fuse_elementwise
 from symgraph.rewrite.rules.inline import inline_graphs
@@ -87,6 +87,7 @@ FAST_RUN: tuple[Phase, ...] = (
     flatten_chains,
     scale_dot_operands,
     share_softmax_parts,
+    unused_outputs,
     fuse_elementwise,
 )
 FAST_COMPILE: tuple[Phase, ...] = (

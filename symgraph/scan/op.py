@@ -83,6 +83,17 @@ class Scan(Op):
     def with_inner_graphs(self, graphs: Mapping[str, Graph]) -> Scan:
         return replace(self, step=graphs["step"])
 
+    def without_outputs(self, unused: set[int]) -> tuple[Scan, list[int]] | None:
+        """Outputs that are not fed back can go (a gradient scan's rows for an input whose
+        gradient nobody asked for); a state feeds the next step, so it stays."""
+        n_states = len(self.state_taps)
+        dropped = {k for k in unused if k >= n_states}
+        if not dropped:
+            return None
+        kept = [k for k in range(len(self.step.outputs)) if k not in dropped]
+        step = Graph(self.step.inputs, [self.step.outputs[k] for k in kept])
+        return replace(self, step=step), kept
+
     @property
     def destroy_map(self) -> dict[int, tuple[int, ...]]:
         """A generator state (not a tensor) is advanced in place by the step's draws."""

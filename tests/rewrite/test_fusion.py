@@ -171,3 +171,18 @@ def test_random_expressions_compute_what_their_nodes_did(tree):
         assert got.dtype == want.dtype
         # NumPy scalars and 0-d arrays may round a power differently in the last bit
         np.testing.assert_allclose(got, want, rtol=1e-14, atol=0, equal_nan=True)
+
+
+def test_a_fused_switch_of_two_constants_keeps_their_dtype():
+    """``np.where(c, 2, -4)`` is int64 whatever dtype the constants had: inside a fused
+    expression they stay arrays of their own dtype (differential test, seed 14)."""
+    import symgraph as theano
+
+    x = T.imatrix("x")
+    expr = T.and_(T.where(x, T.constant(np.array(2, dtype="int32")), -4), x)
+    f = theano.function([x], expr)
+    assert "Fused" in f.source
+    value = np.array([[2, -4], [0, -2]], dtype="int32")
+    got = f(value)
+    assert got.dtype == expr.dtype == "int32"
+    np.testing.assert_array_equal(got, np.where(value, 2, -4) & value)

@@ -122,3 +122,29 @@ def test_nested_loops_keep_their_own_counters():
     mv = rng.normal(size=(4, 3))
     np.testing.assert_allclose(f(mv), np.cumsum(mv.sum(axis=1)), rtol=1e-12)
     assert sum(isinstance(n.op, Scan) for n in f.graph.apply_nodes) == 1
+
+
+def test_a_gradient_scan_computes_only_the_rows_someone_reads():
+    """The gradient w.r.t. W alone: the backward loop does not build the rows of the
+    gradient w.r.t. the sequence (``unused_outputs``)."""
+    x, W, h0 = T.dmatrix("x"), T.dmatrix("W"), T.dvector("h0")
+    h, _ = scan(
+        lambda x_t, h, W: T.tanh(T.dot(W, h) + x_t), sequences=x, outputs_info=h0, non_sequences=W
+    )
+    wanted = theano.grad(h.sum(), W)
+    f = theano.function([x, W, h0], wanted)
+    assert "np.empty" not in _second_loop(f.source)  # the backward loop keeps no rows
+    assert "unused_outputs" in str(f.rewrites)
+    both = theano.function([x, W, h0], theano.grad(h.sum(), [W, x]))  # here the rows are read
+    assert "np.empty" in _second_loop(both.source)
+    xv, Wv, h0v = rng.normal(size=(5, 3)), rng.normal(size=(3, 3)) / 2, rng.normal(size=3)
+    slow = theano.function([x, W, h0], wanted, mode="FAST_COMPILE")
+    np.testing.assert_allclose(f(xv, Wv, h0v), slow(xv, Wv, h0v), rtol=1e-12)
+    np.testing.assert_allclose(both(xv, Wv, h0v)[0], slow(xv, Wv, h0v), rtol=1e-12)
+
+
+def _second_loop(source: str) -> str:
+    lines = source.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip().startswith("for ")]
+    assert len(starts) == 2
+    return "\n".join(lines[starts[1] :])

@@ -40,9 +40,16 @@ def _literal(node: Apply, v: Variable):
     """The Python number to write for ``v`` in ``node``, or None to pass it as an input.
 
     Only where NumPy's rules give the same dtype for the number as for the
-    constant (the op's other operands share the constant's dtype), and only
-    beside an array operand (so the op still makes an array).
+    constant (the op's other operands share the constant's dtype, and the node
+    computes its declared dtype with numbers there: ``np.where(c, 2, -4)`` is
+    int64 whatever the constants were), and only beside an array operand (so
+    the op still makes an array).
     """
+    number = _number(node, v)
+    return None if number is None or not _keeps_dtype(node) else number
+
+
+def _number(node: Apply, v: Variable):
     if not isinstance(v, Constant) or not isinstance(node.op, Elemwise):
         return None
     if all(isinstance(w, Constant) for w in node.inputs):
@@ -57,6 +64,19 @@ def _literal(node: Apply, v: Variable):
         # the shortest text that rounds back to this float32: 0.1, not 0.10000000149011612
         number = float(str(value[()]))
     return ("literal", number, str(value.dtype))
+
+
+def _keeps_dtype(node: Apply) -> bool:
+    """True when ``node`` computes its declared dtype with its numbers written as literals."""
+    samples = []
+    for v in node.inputs:
+        number = _number(node, v)
+        samples.append(np.ones((), v.dtype) if number is None else number[1])
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(node.op.impl(*samples)).dtype == node.outputs[0].dtype
+    except (ValueError, TypeError, ArithmeticError):  # NumPy refuses (e.g. int ** -1)
+        return False
 
 
 def _program(root: Apply, group: dict[Apply, Apply]) -> tuple[list, list[Variable]]:
