@@ -256,7 +256,7 @@ class _Body:
             else:
                 codes = self.ns.backend.emit(node, outs, names)
             if codes is None:
-                codes = [f"{', '.join(outs)} = {self.ns.op(node.op)}.impl({', '.join(names)})"]
+                codes = [f"{', '.join(outs)} = {self._impl_call(node, names)}"]
         self.names.update(zip(node.outputs, outs))
         comment = node_comment(node)
         for k, code in enumerate(codes):
@@ -267,6 +267,18 @@ class _Body:
                 indent = code[: len(code) - len(code.lstrip())]
                 self.line(indent + inner.code.lstrip(), inner.info, inner.comment)
         self._after(node, outs)
+
+    def _impl_call(self, node: Apply, names: list[str]) -> str:
+        """``op.impl(x)``; ``unaliased(op.impl(x), x)`` for an op that declares no views, whose
+        ``perform`` may still store an input itself (Theano asks for a ``view_map`` then, but
+        a missing one goes unnoticed): the result is copied only when it shares memory."""
+        call = f"{self.ns.op(node.op)}.impl({', '.join(names)})"
+        tensors = [n for n, v in zip(names, node.inputs) if isinstance(v.type, TensorType)]
+        if node.op.view_map or not tensors:
+            return call
+        return (
+            f"{self.ns.bind('unaliased', unaliased, key='unaliased')}({call}, {', '.join(tensors)})"
+        )
 
     def _overwritten(self, node: Apply, names: list[str], info: LineInfo) -> dict[int, str]:
         """The outputs that are inputs overwritten in place (a draw advances its generator):
@@ -684,6 +696,17 @@ def generate(
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     table = {len(header) + 1 + i: line.info for i, line in enumerate(body.lines)}
     return Generated(ns.values[fname], source, filename, table, ns.saves, workspace)
+
+
+def unaliased(result: Any, *inputs: Any) -> Any:
+    """``result`` (or each of a tuple), copied where it shares memory with an input."""
+    if isinstance(result, tuple):
+        return tuple(unaliased(r, *inputs) for r in result)
+    if isinstance(result, np.ndarray) and any(
+        isinstance(x, np.ndarray) and np.may_share_memory(result, x) for x in inputs
+    ):
+        return result.copy()
+    return result
 
 
 def _tuple(items: Sequence[str]) -> str:

@@ -147,6 +147,7 @@ class MemberTree:
         buffer = self.node.inputs[position]
         return (
             ufunc_path(self.members[j][0]) is not None
+            and self.members[j][0].in_place
             and isinstance(buffer.type, TensorType)
             and buffer.type.ndim > 0
             and can_hold_result(buffer, self.result(j))

@@ -63,6 +63,8 @@ class Elemwise(TensorOp):
     #: inputs before this one select (switch's condition): a Python number takes its dtype
     #: from the inputs from here on, the values, as ``np.where``'s result does
     first_value: int = 0
+    #: False where NumPy computes a wrong result into the row's own input (``out=x``)
+    in_place: bool = True
 
     elementwise = True
     shapes_from_shapes = True
@@ -338,7 +340,18 @@ mod = _row(
     sympy.Mod,
     operator="%",
 )
-neg = _row("neg", 1, np.negative, "np.negative", lambda x, z, g: (-g,), operator.neg, operator="-")
+# NumPy 2.4's np.negative(x, out=x) is wrong for views of some strides (x = a[::2, 1] of a
+# 3x4 float64 a gives [-1, -2] for [1, 9]); with another out= array it is right
+neg = _row(
+    "neg",
+    1,
+    np.negative,
+    "np.negative",
+    lambda x, z, g: (-g,),
+    operator.neg,
+    operator="-",
+    in_place=False,
+)
 pow = _row("pow", 2, np.power, "np.power", _pow_derivative, operator.pow, operator="**")
 abs = _row("abs", 1, np.abs, "np.abs", lambda x, z, g: (g * sgn(x),), sympy.Abs)
 sgn = _row("sgn", 1, np.sign, "np.sign", None, sympy.sign)

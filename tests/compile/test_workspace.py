@@ -137,3 +137,28 @@ def test_a_slice_by_a_symbolic_index_is_checked_where_it_is_made():
     for index in [0, 1, 2, 2, 0, 1, 2, 0]:  # the short last batch comes and goes
         np.testing.assert_allclose(f(index), g(index), rtol=1e-12)
         np.testing.assert_allclose(W.get_value(), V.get_value(), rtol=1e-12)
+
+
+def test_an_op_returning_its_input_undeclared_never_aliases_a_result():
+    """A Theano-style op whose perform stores its input itself, without a view_map: its
+    output is neither the caller's array nor a workspace array a later call overwrites."""
+    from symgraph import gof
+
+    class Identity(gof.Op):
+        __props__ = ()
+
+        def make_node(self, x):
+            x = T.as_tensor_variable(x)
+            return gof.Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, output_storage):
+            output_storage[0][0] = inputs[0]
+
+    x = T.dmatrix("x")
+    f = theano.function([x], [Identity()(T.dot(x, x)), Identity()(x) + 1.0])
+    a = np.eye(2)
+    product, shifted = f(a)
+    f(2 * a)
+    np.testing.assert_array_equal(product, np.eye(2))
+    np.testing.assert_array_equal(shifted, np.eye(2) + 1.0)
+    np.testing.assert_array_equal(a, np.eye(2))  # the caller's array is never written
