@@ -195,6 +195,19 @@ def mlp_compiled(values: list[np.ndarray], mode=None):
     return build(), build, params
 
 
+def softmax_xent_by_hand(a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean negative log-likelihood of softmax(a) at labels y, and its gradient with
+    respect to a, ``(p - onehot(y)) / n``, computed in a's own buffer."""
+    a -= a.max(axis=1, keepdims=True)
+    p = np.exp(a, out=a)
+    p /= p.sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    cost = -np.log(p[rows, y]).mean()
+    p[rows, y] -= 1.0
+    p /= len(y)
+    return float(cost), p
+
+
 def mlp_by_hand(x: np.ndarray, y: np.ndarray, w1, b1, w2, b2) -> float:
     """One step of the same MLP by hand: softmax cross-entropy gradient p - onehot(y)."""
     a1 = x @ w1
@@ -202,13 +215,7 @@ def mlp_by_hand(x: np.ndarray, y: np.ndarray, w1, b1, w2, b2) -> float:
     hidden = np.maximum(a1, 0.0)
     a2 = hidden @ w2
     a2 += b2
-    a2 -= a2.max(axis=1, keepdims=True)
-    p = np.exp(a2)
-    p /= p.sum(axis=1, keepdims=True)
-    rows = np.arange(len(y))
-    cost = -np.log(p[rows, y]).mean()
-    p[rows, y] -= 1.0
-    p /= len(y)
+    cost, p = softmax_xent_by_hand(a2, y)
     gw2, gb2 = hidden.T @ p, p.sum(axis=0)
     dh = p @ w2.T
     dh *= a1 > 0
@@ -257,16 +264,10 @@ def sgd_by_hand(x_all: np.ndarray, y_all: np.ndarray, index: int, W, b) -> float
     x, y = x_all[index * N : (index + 1) * N], y_all[index * N : (index + 1) * N]
     a = x @ W
     a += b
-    a -= a.max(axis=1, keepdims=True)
-    p = np.exp(a)
-    p /= p.sum(axis=1, keepdims=True)
-    rows = np.arange(len(y))
-    cost = -np.log(p[rows, y]).mean()
-    p[rows, y] -= 1.0
-    p /= len(y)
+    cost, p = softmax_xent_by_hand(a, y)
     W -= 0.13 * (x.T @ p)
     b -= 0.13 * p.sum(axis=0)
-    return float(cost)
+    return cost
 
 
 def bench_sgd(label: str) -> str:
