@@ -37,7 +37,7 @@ from symgraph.tensor.fused import Fused
 from symgraph.tensor.nnet import LogSoftmax, Softmax
 from symgraph.tensor.reduction import ArgReduce, Reduce
 from symgraph.tensor.shape import Alloc, DimShuffle, Join, Repeat, Reshape, Shape, ShapeEntry, Tile
-from symgraph.tensor.subtensor import INPUT, IncSubtensor, Subtensor, index_text
+from symgraph.tensor.subtensor import IncSubtensor, Subtensor, index_inputs, index_text
 from symgraph.tensor.type import TensorType
 
 #: ops whose NumPy code runs on dask arrays as written (checked by tests/backends/test_dask.py)
@@ -102,13 +102,13 @@ def _inc_subtensor(node: Apply, outs: Sequence[str], names: Sequence[str]) -> li
 
 def _subtensor(node: Apply, outs: Sequence[str], names: Sequence[str]) -> list[str]:
     """An array index reads a dask array (a NumPy array indexed by a lazy index would compute it)."""
-    x = f"da.asarray({names[0]})" if _index_inputs(node)[1] else names[0]
+    x = f"da.asarray({names[0]})" if index_inputs(node)[1] else names[0]
     return [f"{outs[0]} = {x}{_index(node, names)}"]
 
 
 def _index(node: Apply, names: Sequence[str]) -> str:
     """The index text, with Python ints for scalar inputs (Dask refuses 0-d arrays there)."""
-    scalars, _ = _index_inputs(node)
+    scalars, _ = index_inputs(node)
     first = 1 if isinstance(node.op, Subtensor) else 2
     parts = [f"int({n})" if p in scalars else n for p, n in enumerate(names) if p >= first]
     return index_text(node.op.idx, parts)
@@ -134,23 +134,7 @@ def _makes_dask_array(node: Apply) -> bool:
     op = node.op
     if isinstance(op, IncSubtensor):
         return not _adds_at_integer_array(node)
-    return isinstance(op, Alloc) or (isinstance(op, Subtensor) and bool(_index_inputs(node)[1]))
-
-
-def _index_inputs(node: Apply) -> tuple[list[int], list[int]]:
-    """Positions of an indexing node's scalar index inputs (ints, slice bounds) and arrays."""
-    position = 1 if isinstance(node.op, Subtensor) else 2
-    scalars, arrays = [], []
-    for entry in node.op.idx:
-        if entry[0] == "adv":
-            arrays.append(position)
-            position += 1
-            continue
-        for part in entry[1:]:
-            if part == INPUT:
-                scalars.append(position)
-                position += 1
-    return scalars, arrays
+    return isinstance(op, Alloc) or (isinstance(op, Subtensor) and bool(index_inputs(node)[1]))
 
 
 def _adds_at_integer_array(node: Apply) -> bool:
@@ -159,7 +143,7 @@ def _adds_at_integer_array(node: Apply) -> bool:
     return (
         isinstance(op, IncSubtensor)
         and not op.set_instead_of_inc
-        and any(node.inputs[p].dtype != "bool" for p in _index_inputs(node)[1])
+        and any(node.inputs[p].dtype != "bool" for p in index_inputs(node)[1])
     )
 
 
@@ -202,7 +186,7 @@ def _refusal(node: Apply, lazy: set[Variable], masked: Mapping[Variable, Apply])
         return f"{type(op).__name__} has no Dask form yet; compile it with mode='FAST_RUN'"
     concrete = list(CONCRETE.get(type(op), ()))
     if isinstance(op, (Subtensor, IncSubtensor)):
-        scalars, arrays = _index_inputs(node)
+        scalars, arrays = index_inputs(node)
         concrete += scalars
         if len(arrays) > 1:
             return "dask.array indexes with one integer or boolean array at a time"
@@ -234,7 +218,7 @@ def _mask_selection(
 ) -> Apply | None:
     """The boolean selection deciding the length of the node's outputs, if one does."""
     if isinstance(node.op, Subtensor) and any(
-        node.inputs[p] in lazy and node.inputs[p].dtype == "bool" for p in _index_inputs(node)[1]
+        node.inputs[p] in lazy and node.inputs[p].dtype == "bool" for p in index_inputs(node)[1]
     ):
         return node
     return next((masked[v] for v in node.inputs if v in masked), None)

@@ -461,16 +461,8 @@ def literal_inputs(node: Apply) -> dict[int, str]:
             texts[i] = text
     if not texts or len(texts) == len(node.inputs):
         return {}
-    samples = [
-        np.asarray(v.value).item() if i in texts else np.ones((), v.type.dtype)
-        for i, v in enumerate(node.inputs)
-    ]
-    try:
-        with np.errstate(all="ignore"):
-            dtype = np.asarray(node.op.fn(*samples)).dtype
-    except (ValueError, TypeError, ArithmeticError):  # NumPy refuses (e.g. int ** -1)
-        return {}
-    return texts if dtype == node.outputs[0].type.dtype else {}
+    numbers = {i: np.asarray(node.inputs[i].value).item() for i in texts}
+    return texts if node.op.keeps_dtype_with_numbers(node.inputs, numbers) else {}
 
 
 def literal_text(var: Variable) -> str | None:
@@ -669,9 +661,9 @@ def generate(
             _result(body, v, i in plan.copy_updates) if v.owner not in plan.shared_inplace else None
             for i, (_, v) in enumerate(updates)
         ]
-        in_place = {value.owner: ns.storage(var) for var, value in updates}
-        in_place = {node: in_place[node] for node in plan.shared_inplace}
-        body.emit_shared_updates(list(in_place), list(in_place.values()))
+        updated = {value.owner: var for var, value in updates}
+        in_place = list(plan.shared_inplace)
+        body.emit_shared_updates(in_place, [ns.storage(updated[node]) for node in in_place])
         for (var, _), text in zip(updates, stored):
             if text is not None:  # an update written in place is in its storage already
                 body.line(f"{ns.storage(var)}.value = {text}", LineInfo("setup"))

@@ -106,6 +106,20 @@ class Elemwise(TensorOp):
         except TypeError:
             raise TypeError(f"{self.name} is not defined for dtypes {', '.join(dtypes)}") from None
 
+    def keeps_dtype_with_numbers(self, inputs: Sequence[Variable], numbers: dict[int, Any]) -> bool:
+        """True when NumPy computes ``out_dtype`` with Python ``numbers`` (position -> value)
+        in place of those inputs: a ufunc takes a number as "weak" (``float32_x * 0.5`` stays
+        float32), ``np.where(c, 2, -4)`` does not (int64)."""
+        samples = [
+            numbers[i] if i in numbers else np.ones((), v.dtype) for i, v in enumerate(inputs)
+        ]
+        try:
+            with np.errstate(all="ignore"):
+                dtype = np.asarray(self.impl(*samples)).dtype
+        except (ValueError, TypeError, ArithmeticError):  # NumPy refuses (e.g. int ** -1)
+            return False
+        return dtype == self.out_dtype(tuple(v.dtype for v in inputs))
+
     def impl(self, *arrays: np.ndarray) -> np.ndarray:
         if len(arrays) > 2 and self.variadic:
             return functools.reduce(self.fn, arrays)  # a + b + c: left to right, as Python

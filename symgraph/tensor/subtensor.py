@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 import symgraph.tensor as T
-from symgraph.graph.basic import Constant, Variable
+from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.syntax import RECEIVER
 from symgraph.tensor.elemwise import sum_to_shape
 from symgraph.tensor.type import TensorType, broadcast_shapes
@@ -79,6 +79,23 @@ def index_value(idx: Sequence[Entry], values: Sequence[Any]) -> tuple:
         else:
             result.append(slice(*(part(p) for p in entry[1:])))
     return tuple(result)
+
+
+def index_inputs(node: Apply) -> tuple[list[int], list[int]]:
+    """Positions of an indexing node's scalar index inputs (ints, slice bounds) and of its
+    arrays (advanced entries); ``x`` (and an increment's ``y``) come first."""
+    position = 1 if isinstance(node.op, Subtensor) else 2
+    scalars, arrays = [], []
+    for entry in node.op.idx:
+        if entry[0] == "adv":
+            arrays.append(position)
+            position += 1
+            continue
+        for part in entry[1:]:
+            if part == INPUT:
+                scalars.append(position)
+                position += 1
+    return scalars, arrays
 
 
 def _is_advanced(idx: Sequence[Entry]) -> bool:

@@ -25,13 +25,7 @@ PREFIX_DTYPES = {
 
 
 #: Theano's names of the common static shapes, for printing types
-KINDS = {
-    (): "scalar",
-    (None,): "vector",
-    (None, None): "matrix",
-    (1, None): "row",
-    (None, 1): "col",
-}
+KINDS = {(): "scalar", (None,): "vector", (None, None): "matrix", (1, None): "row", (None, 1): "col"}
 
 
 @dataclass(frozen=True, init=False, repr=False)

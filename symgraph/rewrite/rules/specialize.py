@@ -23,7 +23,7 @@ from symgraph.tensor.elemwise import cast, exp, log, mul, sqr, sqrt, true_div
 from symgraph.tensor.nnet.basic import LogSoftmax, Softmax
 from symgraph.tensor.reduction import Reduce
 from symgraph.tensor.shape import Alloc, DimShuffle, Shape, ShapeEntry, dimshuffle
-from symgraph.tensor.subtensor import INPUT, IncSubtensor, Subtensor
+from symgraph.tensor.subtensor import IncSubtensor, Subtensor, index_inputs
 from symgraph.tensor.variable import constant
 
 specialize = RuleSet("specialize")
@@ -170,25 +170,13 @@ def increment_at_unique_index(node):
     op = node.op
     if not op.accumulates:
         return None
-    parts = _advanced_parts(node)
+    parts = [node.inputs[p] for p in index_inputs(node)[1]]
     rows = [p for p in parts if _arange_from_zero(p) is not None]
     for row in rows:
         length = _arange_from_zero(row)
         if all(p is row or (p.ndim == 1 and _length_of(length) is p) for p in parts):
             return IncSubtensor(op.idx, op.set_instead_of_inc, True)(*node.inputs)
     return None
-
-
-def _advanced_parts(node: Apply) -> list[Variable]:
-    """The integer array inputs of an indexing node (its advanced index entries)."""
-    position, found = 2, []
-    for entry in node.op.idx:
-        if entry[0] == "adv":
-            found.append(node.inputs[position])
-            position += 1
-        else:
-            position += sum(part == INPUT for part in entry[1:])
-    return found
 
 
 def _arange_from_zero(v: Variable) -> Variable | None:
