@@ -47,6 +47,51 @@ def test_random_program_agrees_with_numpy(index):
         )
 
 
+@pytest.mark.parametrize("index", range(GRAPHS))
+def test_random_training_step_matches_one_without_in_place_work(index):
+    """The program's float64 inputs as shared variables, each updated by a gradient step:
+    three calls in FAST_RUN (the workspace, updates written in place, early where nothing
+    after them can fail) give, bit for bit, what FAST_RUN computing every value into a new
+    array gives."""
+    program = program_for(index)
+    wanted = gradients(program, np.random.default_rng([SEED, index, 1]))
+    if not wanted.positions or any(
+        1 in program.inputs[k][0].type.shape for k in wanted.positions
+    ):  # a shared variable broadcasts along no axis
+        return
+    runs = []
+    for mode in (symgraph.Mode(), symgraph.Mode(inplace=False)):
+        shared = {k: symgraph.shared(program.inputs[k][2].copy()) for k in wanted.positions}
+        given = {program.inputs[k][0]: s for k, s in shared.items()}
+        rest = [k for k in range(len(program.inputs)) if k not in shared]
+        updates = [(s, s - 0.01 * g) for s, g in zip(shared.values(), wanted.grads)]
+        f = symgraph.function(
+            [program.inputs[k][0] for k in rest],
+            [o.var for o in program.outputs],
+            updates=updates,
+            givens=given,
+            mode=mode,
+            on_unused_input="ignore",
+        )
+        values = [program.inputs[k][2] for k in rest]
+        with np.errstate(all="ignore"):
+            runs.append(
+                [
+                    [np.array(v, copy=True) for v in f(*values)]
+                    + [s.get_value() for s in shared.values()]
+                    for _ in range(3)
+                ]
+            )
+    for call, (ours, plain) in enumerate(zip(*runs)):
+        for k, (a, b) in enumerate(zip(ours, plain)):
+            if not _same(a, b):
+                pytest.fail(
+                    f"program {index} (seed {SEED}):\n{program.text()}\n\ncall {call}: "
+                    f"value {k} is {np.asarray(a).tolist()} in place, {np.asarray(b).tolist()} not",
+                    pytrace=False,
+                )
+
+
 def check(program: Program, rng: np.random.Generator, modes=MODES) -> list[str]:
     """What differs between symgraph and the reference on ``program``, as readable lines."""
     failures = list(program.probes)

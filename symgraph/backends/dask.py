@@ -35,7 +35,7 @@ from symgraph.tensor.dot import Dot, Tensordot
 from symgraph.tensor.elemwise import Cast, Elemwise
 from symgraph.tensor.fused import Fused
 from symgraph.tensor.nnet import LogSoftmax, Softmax
-from symgraph.tensor.reduction import ArgReduce, Reduce
+from symgraph.tensor.reduction import ArgReduce, Reduce, SumOverRows
 from symgraph.tensor.shape import Alloc, DimShuffle, Join, Repeat, Reshape, Shape, ShapeEntry, Tile
 from symgraph.tensor.subtensor import IncSubtensor, Subtensor, index_inputs, index_text
 from symgraph.tensor.type import TensorType
@@ -64,7 +64,7 @@ AS_WRITTEN = (
 #: ops reading only their input's shape, which a dask array knows without computing
 METADATA = (Shape, ShapeEntry)
 #: ops that accept an array whose length a boolean mask decides
-MASK_SIZED_OK = (Elemwise, Fused, Cast, Reduce, ArgReduce, Dot)
+MASK_SIZED_OK = (Elemwise, Fused, Cast, Reduce, SumOverRows, ArgReduce, Dot)
 #: op -> positions of the inputs Dask must know as values (not dask arrays) to build the graph
 CONCRETE = {Reshape: (1,), Alloc: (1,), Repeat: (1,), Eye: (0, 1, 2), ARange: (0, 1, 2)}
 
@@ -121,6 +121,7 @@ def _repeat(node: Apply, outs: Sequence[str], names: Sequence[str]) -> list[str]
 
 
 OVERRIDES: dict[type, Callable[[Apply, Sequence[str], Sequence[str]], list[str]]] = {
+    SumOverRows: lambda node, outs, names: [f"{outs[0]} = {names[0]}.sum(axis=0)"],
     Reshape: _reshape,
     Alloc: _alloc,
     IncSubtensor: _inc_subtensor,

@@ -41,6 +41,7 @@ from symgraph.compile.memory import (
     alias_input,
     computes_into,
     destroyed_inputs,
+    floats_quiet,
     plan_memory,
 )
 from symgraph.compile.shared import SharedVariable, filter_value
@@ -50,6 +51,7 @@ from symgraph.rewrite.engine import short_where
 from symgraph.tensor import special_functions
 from symgraph.tensor.elemwise import Elemwise
 from symgraph.tensor.linalg_base import scipy_linalg
+from symgraph.tensor.reduction import ones_for_rows
 from symgraph.tensor.type import TensorType
 
 if TYPE_CHECKING:
@@ -122,6 +124,7 @@ class Namespace:
             "np": np,
             "special": special_functions,
             "scipy_linalg": scipy_linalg,  # imported on first call
+            "ones_for_rows": ones_for_rows,
             "ndarray": np.ndarray,
             "asarray": np.asarray,
             "deepcopy": copy.deepcopy,
@@ -304,10 +307,10 @@ class _Body:
         shaped = [self.names[v] for v in roots if isinstance(v.type, TensorType) and v.type.ndim]
         shapes, ws = self.ns.fresh("shapes"), self.ns.fresh("ws")
         self.line(f"{shapes} = {_tuple([f'{n}.shape' for n in shaped])}", LineInfo("setup"))
-        self.line(
-            f"{ws} = {held}.arrays if {shapes} == {held}.shapes else {held}.unset",
-            LineInfo("setup"),
-        )
+        repeats = f"{shapes} == {held}.shapes"
+        if self.plan.early_updates:
+            repeats += f" and {self.ns.bind('floats_quiet', floats_quiet, key='floats_quiet')}()"
+        self.line(f"{ws} = {held}.arrays if {repeats} else {held}.unset", LineInfo("setup"))
         self.slots = {v: f"{ws}[{k}]" for k, v in enumerate(self.plan.workspace)}
         self.late_positions = {v: k for k, v in enumerate(self.plan.late_shapes)}
         self.workspace_names = (held, shapes, ws)
@@ -324,16 +327,30 @@ class _Body:
                     f"if {self.names[v]}.shape != {late}: {ws} = {held}.unset", LineInfo("setup")
                 )
 
+    def _keep_line(self) -> str:
+        """``workspace.keep(shapes, late, [t1, t2])``: the arrays this call made become the
+        workspace."""
+        held, shapes, _ = self.workspace_names
+        late = _tuple([f"{self.names[v]}.shape" for v in self.plan.late_shapes])
+        made = ", ".join(self.names[v] for v in self.plan.workspace)
+        return f"{held}.keep({shapes}, {late}, [{made}])"
+
     def close_workspace(self) -> None:
-        """After a call that allocated, the arrays it made become the workspace."""
-        if self.plan.workspace:
-            held, shapes, ws = self.workspace_names
-            late = _tuple([f"{self.names[v]}.shape" for v in self.plan.late_shapes])
-            made = ", ".join(self.names[v] for v in self.plan.workspace)
-            self.line(
-                f"if {ws} is {held}.unset: {held}.keep({shapes}, {late}, [{made}])",
-                LineInfo("setup"),
-            )
+        """After a call that allocated, the arrays it made become the workspace (with early
+        updates, where the in-place updates run: ``emit_shared_updates``)."""
+        if self.plan.workspace and not self.plan.early_updates:
+            held, _, ws = self.workspace_names
+            self.line(f"if {ws} is {held}.unset: {self._keep_line()}", LineInfo("setup"))
+
+    def emit_early_updates(self, nodes: Sequence[Apply]) -> None:
+        """``if ws is not workspace.unset: gw *= 0.1; w -= gw``: updates written in place where
+        the plan placed them, in a call repeating the shapes of one that ran (whose updates
+        were written in place, so every operand has its buffer's shape)."""
+        held, _, ws = self.workspace_names
+        self.line(f"if {ws} is not {held}.unset:", LineInfo("setup"))
+        for node in nodes:
+            info, writes, _ = self._update_forms(node)
+            self._lines(node, writes, info, "    ")
 
     def emit_shared_updates(self, nodes: Sequence[Apply], storages: Sequence[str]) -> None:
         """Updates computed into their shared variable's buffer, as one guarded block.
@@ -342,37 +359,55 @@ class _Body:
         fail, and the storage cells (``storages``, one per node) keep their
         arrays; otherwise every update is computed out of place first, then
         stored. Either way nothing is written before all that can fail has run.
+        With early updates the block is for calls that allocated (the others
+        ran them already), and its in-place branch keeps the workspace.
         """
         guards: dict[str, None] = {}
-        writes, fallbacks, infos = [], [], []
+        forms = []
         for node in nodes:
-            names = self.input_names(node)
-            infos.append(LineInfo("node", node, tuple(names)))
+            info, writes, fallback = self._update_forms(node)
+            forms.append((node, info, writes, fallback))
             chains = self.plan.inplace[node]
-            buffer = names[chains.target]
-            for i, (name, v) in enumerate(zip(names, node.inputs)):
+            buffer = info.names[chains.target]
+            for i, (name, v) in enumerate(zip(info.names, node.inputs)):
                 if i != chains.target and v.type.ndim > 0:
                     guards.setdefault(f"{name}.shape == {buffer}.shape")
-            writes.append([call.into(names[p]) for p, call in chain_calls(node.op, chains, names)])
-            fallbacks.append(node.op.emit([buffer], names))
-            self.names[node.outputs[0]] = buffer
-        indent = "    " if guards else ""
+        indent = ""
+        if self.plan.early_updates:
+            held, _, ws = self.workspace_names
+            self.line(f"if {ws} is {held}.unset:", LineInfo("setup"))
+            indent = "    "
         if guards:
-            self.line(f"if {' and '.join(guards)}:", LineInfo("setup"))
-        for node, codes, info in zip(nodes, writes, infos):
-            for k, code in enumerate(codes):
-                self.line(indent + code, info, node_comment(node) if k == 0 else "")
+            self.line(f"{indent}if {' and '.join(guards)}:", LineInfo("setup"))
+        inner = indent + ("    " if guards else "")
+        for node, info, writes, _ in forms:
+            self._lines(node, writes, info, inner)
+        if self.plan.early_updates:
+            self.line(inner + self._keep_line(), LineInfo("setup"))
         if guards:
-            self.line("else:", LineInfo("setup"))
-            for node, codes, info in zip(nodes, fallbacks, infos):
-                for k, code in enumerate(codes):
-                    self.line(indent + code, info, node_comment(node) if k == 0 else "")
+            self.line(f"{indent}else:", LineInfo("setup"))
+            for node, info, _, fallback in forms:
+                self._lines(node, fallback, info, inner)
             for node, storage in zip(nodes, storages):
                 self.line(
-                    f"{indent}{storage}.value = {self.names[node.outputs[0]]}", LineInfo("setup")
+                    f"{inner}{storage}.value = {self.names[node.outputs[0]]}", LineInfo("setup")
                 )
         for node in nodes:
             self._after(node, [self.names[node.outputs[0]]])
+
+    def _update_forms(self, node: Apply) -> tuple[LineInfo, list[str], list[str]]:
+        """An in-place update's line info, its writes into the shared buffer
+        (``gw *= 0.1; w -= gw``) and its out-of-place form (``w = w - 0.1 * gw``)."""
+        names = self.input_names(node)
+        chains = self.plan.inplace[node]
+        buffer = names[chains.target]
+        writes = [call.into(names[p]) for p, call in chain_calls(node.op, chains, names)]
+        self.names[node.outputs[0]] = buffer
+        return LineInfo("node", node, tuple(names)), writes, node.op.emit([buffer], names)
+
+    def _lines(self, node: Apply, codes: Sequence[str], info: LineInfo, indent: str) -> None:
+        for k, code in enumerate(codes):
+            self.line(indent + code, info, node_comment(node) if k == 0 else "")
 
     def collect(self, compute: str, variables: Sequence[Variable]) -> None:
         """``t3, w = compute(t3, t7)``: every result computed at once, by the backend's ``compute``.
@@ -650,7 +685,14 @@ def generate(
             ns.values["_tick"] = profile.tick
             ns.taken.update(("_tick", "_clock"))
             profile.nodes = body.profile_ticks = []
+        early: list[Apply] = []  # consecutive early updates, written as one block
         for node in plan.schedule:
+            if node in plan.early_updates:
+                early.append(node)
+                continue
+            if early:
+                body.emit_early_updates(early)
+                early = []
             if node not in plan.shared_inplace:
                 body.emit(node)
                 body.check_late_shapes(node)
@@ -661,6 +703,8 @@ def generate(
             _result(body, v, i in plan.copy_updates) if v.owner not in plan.shared_inplace else None
             for i, (_, v) in enumerate(updates)
         ]
+        if early:  # those after every node, once the outputs are copied
+            body.emit_early_updates(early)
         updated = {value.owner: var for var, value in updates}
         in_place = list(plan.shared_inplace)
         body.emit_shared_updates(in_place, [ns.storage(updated[node]) for node in in_place])

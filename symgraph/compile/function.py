@@ -269,6 +269,7 @@ class Function:
             inplace,
             restorable,
             workspace=not config.allow_gc,
+            checked=self.mode.debug,
         )
         generated = generate(
             self.name,

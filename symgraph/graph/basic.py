@@ -237,6 +237,12 @@ class Op:
         True when the outputs' shapes follow from the inputs' shapes alone, not
         from their values (``x @ w``, ``exp``; not ``reshape(x, n)``): a
         compiled function may then keep the outputs' arrays between calls.
+    ``raises_on_values``
+        False when the op raises only for input shapes it cannot take, never
+        for particular values (short of a floating-point error NumPy is told
+        to raise): a call repeating the shapes of a call that ran cannot fail
+        in it, so a compiled function may update shared variables in place
+        before it runs. True unless an op says otherwise.
     ``code_into(names, buffer)``
         the expression computing the single output into the array ``buffer``
         names (``np.matmul(a, b, out=buffer)``; NumPy allocates when it holds
@@ -267,6 +273,7 @@ class Op:
     form: ClassVar[Form] = CALL
     print_form: ClassVar[Form] = CALL
     shapes_from_shapes: ClassVar[bool] = False
+    raises_on_values: ClassVar[bool] = True
 
     def make_node(self, *inputs: Any) -> Apply:
         inputs = self.prepare_inputs(inputs)

@@ -256,6 +256,16 @@ class Rule:
 EVERY_OP = object()
 
 
+def graph_rule(name: str, fn: Callable) -> Rule:
+    """The record a whole-graph pass ``fn`` files its firings under: its name, and where
+    ``fn`` is written."""
+    return Rule(name, _where(fn), (), fn)
+
+
+def _where(fn: Callable) -> str:
+    return f"{fn.__code__.co_filename}:{fn.__code__.co_firstlineno}"
+
+
 @dataclass(eq=False)
 class RuleSet:
     """A phase's rules, looked up by the op at a node's root."""
@@ -291,8 +301,7 @@ class RuleSet:
         keys = tuple(k if isinstance(k, type) or k is EVERY_OP else op_key(k) for k in ops)
 
         def register(fn: Callable) -> Rule:
-            where = f"{fn.__code__.co_filename}:{fn.__code__.co_firstlineno}"
-            return self._register(Rule(fn.__name__, where, keys, fn))
+            return self._register(Rule(fn.__name__, _where(fn), keys, fn))
 
         return register
 

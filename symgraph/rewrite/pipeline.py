@@ -32,7 +32,12 @@ from symgraph.rewrite.rules.flatten import flatten_chains
 from symgraph.rewrite.rules.fusion import fuse_elementwise
 from symgraph.rewrite.rules.inline import inline_graphs
 from symgraph.rewrite.rules.linalg import linalg
-from symgraph.rewrite.rules.specialize import scale_dot_operands, share_softmax_parts, specialize
+from symgraph.rewrite.rules.specialize import (
+    blas_sums,
+    scale_dot_operands,
+    share_softmax_parts,
+    specialize,
+)
 from symgraph.rewrite.rules.stabilize import stabilize
 
 Phase = Callable[[Graph, Session], Graph]
@@ -88,6 +93,7 @@ FAST_RUN: tuple[Phase, ...] = (
     scale_dot_operands,
     share_softmax_parts,
     unused_outputs,
+    blas_sums,
     fuse_elementwise,
 )
 FAST_COMPILE: tuple[Phase, ...] = (

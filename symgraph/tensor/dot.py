@@ -59,6 +59,7 @@ class Dot(TensorOp):
 
     form = print_form = infix("@")
     shapes_from_shapes = True
+    raises_on_values = False
 
     def pretty(self, a: str, b: str) -> str:
         return f"{a} @ {b}"
@@ -151,6 +152,7 @@ class Tensordot(TensorOp):
         return f"np.tensordot({a}, {b}, ({self.axes_a}, {self.axes_b}))"
 
     shapes_from_shapes = True
+    raises_on_values = False
 
     def pullback(self, inputs, outputs, output_grads):
         """Contract the gradient with the other operand over its free axes, then reorder."""

@@ -65,6 +65,9 @@ class Elemwise(TensorOp):
     first_value: int = 0
     #: False where NumPy computes a wrong result into the row's own input (``out=x``)
     in_place: bool = True
+    #: True where some values raise (NumPy: integers to negative integer powers; ``math``'s
+    #: gamma functions, used without SciPy: poles and overflow), not only wrong shapes
+    raises_on_values: bool = False
 
     elementwise = True
     shapes_from_shapes = True
@@ -366,7 +369,16 @@ neg = _row(
     operator="-",
     in_place=False,
 )
-pow = _row("pow", 2, np.power, "np.power", _pow_derivative, operator.pow, operator="**")
+pow = _row(
+    "pow",
+    2,
+    np.power,
+    "np.power",
+    _pow_derivative,
+    operator.pow,
+    operator="**",
+    raises_on_values=True,
+)
 abs = _row("abs", 1, np.abs, "np.abs", lambda x, z, g: (g * sgn(x),), sympy.Abs)
 sgn = _row("sgn", 1, np.sign, "np.sign", None, sympy.sign)
 sqr = _row("sqr", 1, np.square, "np.square", lambda x, z, g: (g * 2 * x,), lambda a: a**2)
@@ -482,10 +494,22 @@ erfc = _row(
     sympy.erfc,
 )
 gamma = _row(
-    "gamma", 1, special.gamma, "special.gamma", lambda x, z, g: (g * z * psi(x),), sympy.gamma
+    "gamma",
+    1,
+    special.gamma,
+    "special.gamma",
+    lambda x, z, g: (g * z * psi(x),),
+    sympy.gamma,
+    raises_on_values=True,
 )
 gammaln = _row(
-    "gammaln", 1, special.gammaln, "special.gammaln", lambda x, z, g: (g * psi(x),), sympy.loggamma
+    "gammaln",
+    1,
+    special.gammaln,
+    "special.gammaln",
+    lambda x, z, g: (g * psi(x),),
+    sympy.loggamma,
+    raises_on_values=True,
 )
 psi = _row("psi", 1, special.psi, "special.psi", lambda x, z, g: (g * trigamma(x),), sympy.digamma)
 trigamma = _row(
@@ -565,6 +589,7 @@ class Cast(TensorOp):
 
     elementwise = True
     shapes_from_shapes = True
+    raises_on_values = False
 
     def infer_type(self, x: Variable) -> TensorType:
         return TensorType(self.dtype, x.type.shape)

@@ -51,6 +51,10 @@ class Fused(TensorOp):
     elementwise = True
     shapes_from_shapes = True
 
+    @property
+    def raises_on_values(self) -> bool:
+        return any(op.raises_on_values for op, _ in self.members)
+
     def infer_type(self, *inputs: Variable) -> TensorType:
         if len(inputs) != self.nin:
             raise TypeError(f"{self}: takes {self.nin} inputs, got {len(inputs)}")

@@ -71,6 +71,7 @@ class Reduce(TensorOp):
         )
 
     shapes_from_shapes = True
+    raises_on_values = False
 
     def code(self, x: str) -> str:
         return self._method_call(x, [])
@@ -199,6 +200,60 @@ class ArgReduce(TensorOp):
 
     def __str__(self) -> str:
         return f"{self.kind}{{axis={self.axis}}}"
+
+
+@dataclass(frozen=True)
+class SumOverRows(TensorOp):
+    """``x.sum(axis=0)`` of a float matrix as BLAS computes it, a product with ones:
+    ``np.dot(ones_for_rows(x), x)`` (the ``blas_sums`` rewrite; a bias's gradient).
+
+    Measured (``benchmarks/blas_sums.py``), time over NumPy's ``x.sum(axis=0)``:
+    0.5x at 32x64, 0.6x at 1000x1000, 0.1-0.2x at 100000x10; as accurate or more,
+    since NumPy also adds the rows one after another along this axis (except for a
+    single column, which NumPy sums pairwise: 3e-15 against 1e-16 over 400 rows).
+    """
+
+    shapes_from_shapes = True
+    raises_on_values = False
+
+    def infer_type(self, x: Variable) -> TensorType:
+        if x.ndim != 2 or x.dtype not in ("float32", "float64"):
+            raise TypeError(f"SumOverRows: needs a float32 or float64 matrix, got {x.type}")
+        return TensorType(x.dtype, x.type.shape[1:])
+
+    def impl(self, x: np.ndarray) -> np.ndarray:
+        return np.dot(ones_for_rows(x), x)
+
+    def code(self, x: str) -> str:
+        return f"np.dot(ones_for_rows({x}), {x})"
+
+    def code_into(self, names: Sequence[str], buffer: str) -> str:
+        return f"np.dot(ones_for_rows({names[0]}), {names[0]}, out={buffer})"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return Reduce("sum", (0,)).pullback(inputs, outputs, output_grads)
+
+    def sympy_form(self, node, args, bound):
+        return Reduce("sum", (0,)).sympy_form(node, args, bound)
+
+    def pretty(self, x: str) -> str:
+        return f"sum({x}, axis=0)"
+
+
+_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def ones_for_rows(x: np.ndarray) -> np.ndarray:
+    """A read-only vector of ones, one per row of ``x``, kept by length and dtype (the
+    lengths of a program's minibatches repeat)."""
+    key = (x.shape[0], x.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) >= 64:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(key[0], key[1])
+        ones.flags.writeable = False
+    return ones
 
 
 def result_dtype(kind: str, dtype: str) -> str:

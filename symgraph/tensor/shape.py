@@ -75,6 +75,7 @@ class Shape(TensorOp):
 
     print_form = RECEIVER
     shapes_from_shapes = True
+    raises_on_values = False
 
     def infer_type(self, x: Variable) -> TensorType:
         return TensorType("int64", (x.ndim,))
@@ -109,6 +110,7 @@ class ShapeEntry(TensorOp):
     dtype: str = "int64"
 
     shapes_from_shapes = True
+    raises_on_values = False
 
     @property
     def print_form(self) -> Form:
@@ -150,6 +152,7 @@ class DimShuffle(TensorOp):
     view_map = {0: (0,)}
     form = print_form = RECEIVER
     shapes_from_shapes = True
+    raises_on_values = False
 
     def infer_type(self, x: Variable) -> TensorType:
         kept = [d for d in self.order if d != "x"]
@@ -357,6 +360,7 @@ class Join(TensorOp):
     new_axis: bool = False
 
     shapes_from_shapes = True
+    raises_on_values = False
 
     def infer_type(self, *xs: Variable) -> TensorType:
         name = "stack" if self.new_axis else "concatenate"

@@ -1,6 +1,9 @@
 """The workspace: intermediate arrays a function keeps between calls never change a result."""
 
+import warnings
+
 import numpy as np
+import pytest
 
 import symgraph as theano
 import symgraph.tensor as T
@@ -28,7 +31,7 @@ def test_intermediates_are_computed_into_the_workspace():
     f = theano.function(inputs, outputs, updates=updates)
     assert "np.matmul(t1, W2, out=ws[0])" in f.source
     assert "t1 = x @ W1" in f.source  # the hidden layer is returned: a new array each call
-    assert "ws = workspace.arrays if shapes == workspace.shapes else workspace.unset" in f.source
+    assert "ws = workspace.arrays if shapes == workspace.shapes" in f.source
     assert "ws[" not in theano.function(inputs, outputs, updates=updates, mode=NO_INPLACE).source
 
 
@@ -162,3 +165,99 @@ def test_an_op_returning_its_input_undeclared_never_aliases_a_result():
     np.testing.assert_array_equal(product, np.eye(2))
     np.testing.assert_array_equal(shifted, np.eye(2) + 1.0)
     np.testing.assert_array_equal(a, np.eye(2))  # the caller's array is never written
+
+
+
+def _two_layer_step(mode=None):
+    """Two layers with SGD updates: the second layer's update may run (in place) before the
+    first layer's gradient is made, once nothing after it can fail."""
+    x = T.dmatrix("x")
+    W1 = theano.shared(np.full((4, 4), 0.1), name="W1")
+    W2 = theano.shared(np.full((4, 4), 0.1), name="W2")
+    cost = T.dot(T.tanh(T.dot(x, W1)), W2).sum()
+    updates = [(w, w - 0.1 * g) for w, g in zip([W1, W2], T.grad(cost, [W1, W2]))]
+    return theano.function([x], cost, updates=updates, mode=mode), [W1, W2]
+
+
+def test_an_update_runs_as_soon_as_nothing_after_it_can_fail():
+    f, weights = _two_layer_step()
+    lines = [line.split("#")[0].strip() for line in f.source.splitlines()]
+    w2 = next(i for i, line in enumerate(lines) if line.startswith("W2 -= "))
+    assert lines[w2 - 2] == "if ws is not workspace.unset:"
+    assert w2 < max(i for i, line in enumerate(lines) if "np.matmul(" in line)  # W1's gradient
+    checked, _ = _two_layer_step("DEBUG_MODE")  # its checks may raise after any node
+    assert "if ws is not workspace.unset:" not in checked.source
+    g, reference = _two_layer_step(NO_INPLACE)
+    for n in (3, 3, 5, 3, 3):
+        batch = rng.normal(size=(n, 4))
+        np.testing.assert_allclose(f(batch), g(batch), rtol=1e-12)
+        for w, v in zip(weights, reference):
+            np.testing.assert_allclose(w.get_value(), v.get_value(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("loud", ["np.errstate", "warnings filter"])
+def test_a_floating_point_error_after_an_early_update_changes_no_shared_variable(loud):
+    """Where NumPy is told to raise (or a warnings filter makes its warning an error), the
+    first layer's gradient overflowing after the second layer's update could run leaves
+    both weights as they were: such a call runs its updates at its end."""
+    f, (W1, W2) = _two_layer_step()
+    x = np.full((3, 4), 1e307)
+    f(x)
+    f(x)  # the workspace is in use
+    W1.set_value(np.full((4, 4), 1e-308))
+    W2.set_value(np.full((4, 4), 10.0))  # x.T @ g overflows, nothing before it does
+    with warnings.catch_warnings(), np.errstate(over="raise" if loud == "np.errstate" else "warn"):
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises((FloatingPointError, RuntimeWarning), match="overflow"):
+            f(x)
+    np.testing.assert_array_equal(W1.get_value(), np.full((4, 4), 1e-308))
+    np.testing.assert_array_equal(W2.get_value(), np.full((4, 4), 10.0))
+
+
+def test_an_op_that_may_raise_on_values_keeps_every_update_after_it():
+    """A call repeating the shapes of one that ran still fails in an op that raises on
+    values (``raises_on_values``, true unless an op declares otherwise): no update runs
+    before it."""
+    from symgraph import gof
+
+    class Positive(gof.Op):
+        __props__ = ()
+        shapes_from_shapes = True
+
+        def make_node(self, x):
+            x = T.as_tensor_variable(x)
+            return gof.Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, output_storage):
+            if (inputs[0] < 0).any():
+                raise ValueError("a negative element")
+            output_storage[0][0] = inputs[0].copy()
+
+    x = T.dmatrix("x")
+    W = theano.shared(np.eye(3), name="W")
+    a = T.dot(x, W)
+    step = T.dot(a.T, a)  # W's update could run once this exists
+    checked = Positive()(T.dot(T.tanh(step), x.T))
+    f = theano.function([x], T.dot(checked, x).sum(), updates=[(W, W - 0.01 * step)])
+    lines = [line.split("#")[0].strip() for line in f.source.splitlines()]
+    assert lines.index("W -= t3") > lines.index("t7 = unaliased(positive.impl(t6), t6)")
+    f(np.ones((2, 3)))
+    f(np.ones((2, 3)))
+    before = W.get_value()
+    with pytest.raises(ValueError, match="a negative element"):
+        f(-np.ones((2, 3)))
+    np.testing.assert_array_equal(W.get_value(), before)
+
+
+def test_floats_are_quiet_unless_an_error_would_raise():
+    from symgraph.compile.memory import floats_quiet
+
+    assert floats_quiet()
+    with np.errstate(invalid="raise"):
+        assert not floats_quiet()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert floats_quiet()  # nothing warns, so nothing raises
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert not floats_quiet()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax, logsumexp, softmax
 
 import symgraph.tensor as T
 from symgraph.graph.fgraph import Graph
@@ -213,3 +213,34 @@ def test_softmax_and_log_softmax_of_one_input_share_their_parts():
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
     alone = theano.function([x], T.nnet.softmax(x))  # without log_softmax nothing changes
     assert any(isinstance(node.op, Softmax) for node in alone.graph.apply_nodes)
+
+
+def test_a_float_matrix_summed_over_its_rows_is_a_product_with_ones():
+    """The bias gradient ``g.sum(axis=0)`` runs as BLAS's ``np.dot(ones, g)``; other sums stay
+    sums, and rules that read a sum see it first (``log(sum(exp))`` is stabilized)."""
+    import symgraph as theano
+    from symgraph.tensor.reduction import Reduce, SumOverRows
+
+    x, k = T.dmatrix("x"), T.lmatrix("k")
+    outputs = [
+        x.sum(axis=0),
+        T.cast(x, "float32").sum(axis=0),
+        x.sum(axis=1),
+        k.sum(axis=0),
+        x.sum(axis=0, keepdims=True),
+        T.log(T.exp(x * 1000.0).sum(axis=0)),
+    ]
+    f = theano.function([x, k], outputs)
+    plain = theano.function([x, k], outputs, mode=theano.Mode(optimizer=None))
+    summed = [
+        type(v.owner.op) if v.owner.op.__class__ in (Reduce, SumOverRows) else None
+        for v in f.graph.outputs
+    ]
+    assert summed[:5] == [SumOverRows, SumOverRows, Reduce, Reduce, Reduce]
+    assert "sum_over_rows_by_blas" in str(f.rewrites)
+    xv, kv = rng.normal(size=(5, 3)) / 1000.0, rng.integers(-3, 4, size=(5, 3))
+    for got, want in zip(f(xv, kv), plain(xv, kv)):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-6 if got.dtype == "float32" else 1e-12)
+    wide = xv * 1000.0  # exp(1000 x) overflows unless stabilized
+    np.testing.assert_allclose(f(wide, kv)[5], logsumexp(wide * 1000.0, axis=0), rtol=1e-12)

@@ -33,6 +33,7 @@ from symgraph.tensor.nnet.abstract_conv import (
     conv2d_grad_wrt_inputs,
     conv2d_grad_wrt_weights,
 )
+from symgraph.tensor.reduction import SumOverRows
 from symgraph.tensor.shape import ShapeEntry
 from symgraph.tensor.signal import pool
 from symgraph.tensor.variable import TensorOp
@@ -371,6 +372,7 @@ CASES: dict[type, list] = {
         case(_zero_gradient(lambda x: T.any(x > 0, axis=1), A), "any"),
         case(_zero_gradient(lambda x: T.all(x > 0), A), "all"),
     ],
+    SumOverRows: [case(fd(lambda x: SumOverRows()(x), A), "sum-over-rows")],
     T.ArgReduce: [case(_zero_gradient(lambda x: T.argmax(x, axis=1), A), "argmax")],
     T.Shape: [case(_zero_gradient(T.shape, A), "shape")],
     ShapeEntry: [case(_zero_gradient(lambda x: ShapeEntry(1, "float64")(x), A), "shape-entry")],

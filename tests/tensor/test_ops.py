@@ -20,6 +20,7 @@ from symgraph.tensor.elemwise import ELEMWISE_OPS
 from symgraph.tensor.fused import Fused
 from symgraph.tensor.linalg_base import scipy_linalg
 from symgraph.tensor.nnet.abstract_conv import Im2Col
+from symgraph.tensor.reduction import SumOverRows, ones_for_rows
 from symgraph.tensor.shape import ShapeEntry
 from symgraph.tensor.signal import pool
 from symgraph.tensor.variable import TensorOp
@@ -31,7 +32,12 @@ def check_node_code(node, values):
     """Run the op's generated lines on the input values; they must match ``impl``."""
     names = [f"in{i}" for i in range(len(node.inputs))]
     outs = [f"out{i}" for i in range(len(node.outputs))]
-    namespace = {"np": np, "special": special_functions, "scipy_linalg": scipy_linalg}
+    namespace = {
+        "np": np,
+        "special": special_functions,
+        "scipy_linalg": scipy_linalg,
+        "ones_for_rows": ones_for_rows,
+    }
     namespace.update(zip(names, values))
     for out, (position, *_) in node.op.destroy_map.items():
         # an output that overwrites its input is named as the input, as codegen names it
@@ -225,6 +231,12 @@ CASES = {
         (x.var(axis=0), X.var(0)),
         (x.std(axis=-1, ddof=1), X.std(-1, ddof=1)),
         (T.sum(empty, axis=0), np.zeros(3)),
+    ],
+    "SumOverRows": [
+        (SumOverRows()(x), X.sum(0)),
+        (SumOverRows()(x.T), X.T.sum(0)),  # a transposed view: BLAS reads it as it lies
+        (SumOverRows()(T.cast(x, "float32")), X.astype("float32").sum(0)),
+        (SumOverRows()(empty), np.zeros(3)),
     ],
     "ArgReduce": [
         (x.argmax(), X.argmax()),

@@ -18,7 +18,7 @@ import numpy as np
 from symgraph.graph.basic import building_at
 from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.engine import Firing, Session
-from symgraph.rewrite.pattern import Rule, RuleSet, bind, pvars
+from symgraph.rewrite.pattern import RuleSet, bind, graph_rule, pvars
 from symgraph.rewrite.rules.forms import numeric_constant
 from symgraph.tensor.elemwise import cast, switch
 
@@ -70,9 +70,4 @@ def unused_outputs(graph: Graph, session: Session | None = None) -> Graph:
     return graph.replace(mapping) if mapping else graph
 
 
-UNUSED_OUTPUTS = Rule(
-    "unused_outputs",
-    f"{__file__}:{unused_outputs.__code__.co_firstlineno}",
-    (),
-    unused_outputs,
-)
+UNUSED_OUTPUTS = graph_rule("unused_outputs", unused_outputs)

@@ -17,7 +17,7 @@ import numpy as np
 from symgraph.graph.basic import Apply, Variable, building_at
 from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.engine import Firing, Session
-from symgraph.rewrite.pattern import Rule
+from symgraph.rewrite.pattern import graph_rule
 from symgraph.rewrite.rules.algebra import canonical
 from symgraph.rewrite.rules.forms import (
     Product,
@@ -129,9 +129,4 @@ def flatten_chains(graph: Graph, session: Session | None = None) -> Graph:
     return Graph(graph.inputs, [memo.get(v, v) for v in graph.outputs])
 
 
-FLATTEN = Rule(
-    "flatten_chains",
-    f"{__file__}:{flatten_chains.__code__.co_firstlineno}",
-    (),
-    flatten_chains,
-)
+FLATTEN = graph_rule("flatten_chains", flatten_chains)

@@ -16,7 +16,7 @@ import numpy as np
 from symgraph.graph.basic import Apply, Constant, Variable, building_at
 from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.engine import Firing, Session
-from symgraph.rewrite.pattern import Rule
+from symgraph.rewrite.pattern import graph_rule
 from symgraph.tensor.elemwise import MAX_OPERANDS, Elemwise
 from symgraph.tensor.fused import Fused
 from symgraph.tensor.shape import DimShuffle
@@ -169,9 +169,4 @@ def fuse_elementwise(graph: Graph, session: Session | None = None) -> Graph:
     return Graph(graph.inputs, [memo.get(v, v) for v in graph.outputs])
 
 
-FUSION = Rule(
-    "fuse_elementwise",
-    f"{__file__}:{fuse_elementwise.__code__.co_firstlineno}",
-    (),
-    fuse_elementwise,
-)
+FUSION = graph_rule("fuse_elementwise", fuse_elementwise)

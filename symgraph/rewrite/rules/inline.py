@@ -12,7 +12,7 @@ from __future__ import annotations
 from symgraph.graph.basic import Variable, building_at
 from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.engine import Firing, Session
-from symgraph.rewrite.pattern import Rule
+from symgraph.rewrite.pattern import graph_rule
 
 
 def inline_graphs(graph: Graph, session: Session | None = None) -> Graph:
@@ -42,9 +42,4 @@ def inline_graphs(graph: Graph, session: Session | None = None) -> Graph:
     return graph
 
 
-INLINE = Rule(
-    "inline_graph",
-    f"{__file__}:{inline_graphs.__code__.co_firstlineno}",
-    (),
-    inline_graphs,
-)
+INLINE = graph_rule("inline_graph", inline_graphs)

@@ -2,26 +2,29 @@
 
 Powers with small constant exponents become squares, square roots and
 products; sums of squares and products that only move axes become BLAS dot
-products; a scalar factor moves to the smallest operand of a dot.
+products; a scalar factor moves to the smallest operand of a dot. Last, once
+every other rule has seen them as sums, a float matrix's sums over its rows
+become products with ones (``blas_sums``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 
 from symgraph.graph.basic import Apply, Variable, building_at
 from symgraph.graph.fgraph import Graph
 from symgraph.rewrite.engine import Firing, Session
-from symgraph.rewrite.pattern import Rule, RuleSet, any_op, bind, pvars
+from symgraph.rewrite.pattern import Rule, RuleSet, any_op, bind, graph_rule, pvars
 from symgraph.rewrite.rules.algebra import covers
 from symgraph.rewrite.rules.forms import numeric_constant
 from symgraph.tensor.creation import ARange
 from symgraph.tensor.dot import Dot, Tensordot
 from symgraph.tensor.elemwise import cast, exp, log, mul, sqr, sqrt, true_div
 from symgraph.tensor.nnet.basic import LogSoftmax, Softmax
-from symgraph.tensor.reduction import Reduce
+from symgraph.tensor.reduction import Reduce, SumOverRows
 from symgraph.tensor.shape import Alloc, DimShuffle, Shape, ShapeEntry, dimshuffle
 from symgraph.tensor.subtensor import IncSubtensor, Subtensor, index_inputs
 from symgraph.tensor.variable import constant
@@ -212,25 +215,30 @@ def scale_dot_operands(graph: Graph, session: Session | None = None) -> Graph:
     """
     uses = Counter(v for node in graph.apply_nodes for v in node.inputs)
     uses.update(graph.outputs)
+    return _replace_nodes(graph, session, SCALE_DOT, lambda node: _scaled_dot(node, uses))
+
+
+def _replace_nodes(
+    graph: Graph,
+    session: Session | None,
+    rule: Rule,
+    replacement: Callable[[Apply], Variable | None],
+) -> Graph:
+    """``graph`` with each node's output replaced by ``replacement(node)`` where it gives one
+    (built at the node's ``file:line``), in one rebuild; each firing recorded as ``rule``'s."""
     mapping = {}
     for node in graph.apply_nodes:
         with building_at(node.where):
-            replacement = _scaled_dot(node, uses)
-        if replacement is None:
+            new = replacement(node)
+        if new is None:
             continue
-        firing = Firing(SCALE_DOT, node.where, node.outputs[0], replacement)
         if session is not None:
-            session.record(firing)
-        mapping[node.outputs[0]] = replacement
+            session.record(Firing(rule, node.where, node.outputs[0], new))
+        mapping[node.outputs[0]] = new
     return graph.replace(mapping) if mapping else graph
 
 
-SCALE_DOT = Rule(
-    "scale_dot_operand",
-    f"{__file__}:{scale_dot_operands.__code__.co_firstlineno}",
-    (),
-    scale_dot_operands,
-)
+SCALE_DOT = graph_rule("scale_dot_operand", scale_dot_operands)
 
 
 def share_softmax_parts(graph: Graph, session: Session | None = None) -> Graph:
@@ -263,9 +271,26 @@ def share_softmax_parts(graph: Graph, session: Session | None = None) -> Graph:
     return graph.replace(mapping) if mapping else graph
 
 
-SHARE_SOFTMAX = Rule(
-    "share_softmax_parts",
-    f"{__file__}:{share_softmax_parts.__code__.co_firstlineno}",
-    (),
-    share_softmax_parts,
-)
+SHARE_SOFTMAX = graph_rule("share_softmax_parts", share_softmax_parts)
+
+
+def blas_sums(graph: Graph, session: Session | None = None) -> Graph:
+    """``x.sum(axis=0) -> np.dot(ones, x)`` (``SumOverRows``) for a float32 or float64 matrix.
+
+    A whole-graph pass after every other rule, which read these nodes as sums
+    (``log(sum(exp(x)))``, ``sum(sqr(x))``).
+    """
+    return _replace_nodes(graph, session, BLAS_SUMS, _sum_over_rows)
+
+
+def _sum_over_rows(node: Apply) -> Variable | None:
+    op = node.op
+    if not isinstance(op, Reduce) or op.kind != "sum" or op.axes != (0,) or op.keepdims:
+        return None
+    (x,) = node.inputs
+    if x.ndim != 2 or x.dtype not in ("float32", "float64") or op.dtype not in (None, x.dtype):
+        return None
+    return SumOverRows()(x)
+
+
+BLAS_SUMS = graph_rule("sum_over_rows_by_blas", blas_sums)

@@ -47,6 +47,7 @@ class Softmax(TensorOp):
 
     axis: int
     shapes_from_shapes = True
+    raises_on_values = False
 
     def infer_type(self, x: Variable) -> TensorType:
         _check_axis(x, self.axis, "softmax")
@@ -89,6 +90,7 @@ class LogSoftmax(TensorOp):
 
     axis: int
     shapes_from_shapes = True
+    raises_on_values = False
 
     def infer_type(self, x: Variable) -> TensorType:
         _check_axis(x, self.axis, "log_softmax")
