@@ -58,7 +58,7 @@ class SharedVariable(Variable):
         with ``no_default_updates`` (a random stream's generator uses it).
     """
 
-    __slots__ = ("storage", "strict", "default_update")
+    __slots__ = ("storage", "strict", "allow_downcast", "default_update")
 
     def __init__(
         self,
@@ -67,10 +67,12 @@ class SharedVariable(Variable):
         name: str | None = None,
         strict: bool = False,
         storage: Storage | None = None,
+        allow_downcast: bool = False,
     ) -> None:
         super().__init__(type, name=name)
         self.storage = Storage(value) if storage is None else storage
         self.strict = strict
+        self.allow_downcast = allow_downcast
         self.default_update: Variable | None = None
 
     def get_value(self, borrow: bool = False) -> Any:
@@ -89,13 +91,15 @@ class SharedVariable(Variable):
         if self.strict:
             converted = _strict_filter(self.type, value, what)
         else:
-            converted = filter_value(self.type, value, what)
+            converted = filter_value(self.type, value, what, self.allow_downcast)
         keep = (borrow or converted is not value) and _writeable(converted)
         self.storage.value = converted if keep else _copy(converted)
 
     def clone(self) -> SharedVariable:
         """A new variable over the same storage cell, as Theano's ``SharedVariable.clone``."""
-        return type(self)(self.type, None, self.name, self.strict, storage=self.storage)
+        return type(self)(
+            self.type, None, self.name, self.strict, self.storage, self.allow_downcast
+        )
 
     def __repr__(self) -> str:
         return self.name if self.name is not None else f"<shared {self.type}>"
@@ -114,7 +118,13 @@ class RandomGeneratorSharedVariable(SharedVariable):
 
 
 def shared(
-    value: Any, name: str | None = None, borrow: bool = False, strict: bool = False
+    value: Any,
+    name: str | None = None,
+    borrow: bool = False,
+    strict: bool = False,
+    *,
+    allow_downcast: bool | None = None,
+    broadcastable: Sequence[bool] | None = None,
 ) -> SharedVariable:
     """A shared variable holding ``value``, as Theano's ``theano.shared``.
 
@@ -132,6 +142,13 @@ def shared(
         of the function are visible in the caller's array).
     strict : bool
         Reject later ``set_value`` calls whose value would need converting.
+    allow_downcast : bool, optional
+        Let ``set_value`` convert a value to a narrower dtype (float64 data into
+        a float32 variable), as Theano's keyword does.
+    broadcastable : sequence of bool, optional
+        Theano's keyword: True marks an axis of size 1 that broadcasts in
+        expressions (``b`` of shape (1, n) added to a matrix), which every
+        later value must keep; its static shape entry is 1, the others None.
 
     Examples
     --------
@@ -161,8 +178,17 @@ def shared(
         raise TypeError(f"shared() cannot hold an array of dtype {array.dtype}")
     if not _writeable(array):
         array = array.copy()
-    type_ = TensorType(str(array.dtype), (None,) * array.ndim)
-    return TensorSharedVariable(type_, array, name=name, strict=strict)
+    shape = (None,) * array.ndim
+    if broadcastable is not None:
+        if len(broadcastable) != array.ndim:
+            raise TypeError(
+                f"shared(): broadcastable={tuple(broadcastable)} names {len(broadcastable)} "
+                f"axes, the value has {array.ndim}"
+            )
+        shape = tuple(1 if b else None for b in broadcastable)
+    type_ = TensorType(str(array.dtype), shape)
+    type_.filter(array, what="shared()")  # a broadcastable axis must have size 1
+    return TensorSharedVariable(type_, array, name, strict, allow_downcast=bool(allow_downcast))
 
 
 def default_updates(

@@ -106,3 +106,34 @@ def test_copy_swaps_shared_variables_or_drops_updates_as_in_theanos_tutorial():
     assert null_accumulator(9000) == 10 and state.get_value() == 10
     with pytest.raises(TypeError, match="cannot stand for"):
         accumulator.copy(swap={state: theano.shared(0.5)})
+
+
+def test_a_broadcastable_shared_row_broadcasts_and_keeps_its_size_1_axis():
+    """Theano's ``shared(value, broadcastable=...)``: a bias row added to every row of a
+    matrix, its gradient summed back to the row; later values keep the size-1 axis."""
+    b = theano.shared(np.array([[1.0, 2.0, 3.0]]), name="b", broadcastable=(True, False))
+    assert b.type.shape == (1, None) and b.broadcastable == (True, False)
+    x = T.dmatrix("x")
+    cost = T.sqr(x + b).sum()
+    f = theano.function([x], [x + b, T.grad(cost, b)])
+    xv = np.arange(6.0).reshape(2, 3)
+    total, grad = f(xv)
+    np.testing.assert_array_equal(total, xv + [[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(grad, (2 * (xv + [[1.0, 2.0, 3.0]])).sum(0, keepdims=True))
+    with pytest.raises(ValueError, match=r"shape \(2, 3\) does not match the static shape"):
+        b.set_value(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"shared\(\): shape \(2, 3\)"):
+        theano.shared(np.zeros((2, 3)), broadcastable=(True, False))
+    with pytest.raises(TypeError, match="names 1 axes, the value has 2"):
+        theano.shared(np.zeros((1, 3)), broadcastable=(True,))
+
+
+def test_allow_downcast_lets_set_value_narrow_the_dtype():
+    s = theano.shared(np.zeros(3, dtype="float32"), allow_downcast=True)
+    s.set_value(np.array([0.1, 0.2, 0.3]))
+    assert s.get_value().dtype == np.float32
+    np.testing.assert_array_equal(s.get_value(), np.float32([0.1, 0.2, 0.3]))
+    plain = theano.shared(np.zeros(3, dtype="float32"))
+    with pytest.raises(TypeError, match="cannot convert dtype float64 to float32"):
+        plain.set_value(np.array([0.1, 0.2, 0.3]))
+    assert s.clone().allow_downcast
