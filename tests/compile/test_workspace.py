@@ -261,3 +261,48 @@ def test_floats_are_quiet_unless_an_error_would_raise():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         assert not floats_quiet()
+
+
+def _optimizer_step(rule: str, mode=None):
+    """A two-layer classifier trained by the update rules Theano programs write by hand."""
+    init = np.random.default_rng(5)
+    x, y = T.dmatrix("x"), T.lvector("y")
+    W1 = theano.shared(init.normal(size=(6, 5)) * 0.5, name="W1")
+    b1 = theano.shared(np.zeros(5), name="b1")
+    W2 = theano.shared(init.normal(size=(5, 3)) * 0.5, name="W2")
+    b2 = theano.shared(np.zeros(3), name="b2")
+    params = [W1, b1, W2, b2]
+    p = T.nnet.softmax(T.dot(T.tanh(T.dot(x, W1) + b1), W2) + b2)
+    cost = -T.mean(T.log(p)[T.arange(y.shape[0]), y]) + 1e-3 * T.sqr(W1).sum()
+    grads = T.grad(cost, params)
+    updates = []
+    if rule == "momentum":
+        for q, g in zip(params, grads):
+            velocity = theano.shared(np.zeros(q.get_value().shape))
+            updates += [(velocity, 0.9 * velocity - 0.1 * g), (q, q + 0.9 * velocity - 0.1 * g)]
+    else:  # Adam, with a shared step count
+        t = theano.shared(np.float64(0.0))
+        t_new = t + 1.0
+        rate = 0.01 * T.sqrt(1 - 0.999**t_new) / (1 - 0.9**t_new)
+        updates.append((t, t_new))
+        for q, g in zip(params, grads):
+            m = theano.shared(np.zeros(q.get_value().shape))
+            v = theano.shared(np.zeros(q.get_value().shape))
+            m_new, v_new = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * T.sqr(g)
+            updates += [(m, m_new), (v, v_new), (q, q - rate * m_new / (T.sqrt(v_new) + 1e-8))]
+    f = theano.function([x, y], cost, updates=updates, mode=mode)
+    return f, [var for var, _ in updates]
+
+
+@pytest.mark.parametrize("rule", ["momentum", "adam"])
+def test_optimizer_updates_match_a_function_without_in_place_work(rule):
+    """Momentum and Adam, written as Theano programs write them, over minibatches of two
+    sizes: every cost and every state variable, bit for bit."""
+    f, state = _optimizer_step(rule)
+    g, reference = _optimizer_step(rule, NO_INPLACE)
+    data = np.random.default_rng(6)
+    for n in (4, 4, 4, 7, 4, 4):
+        xv, yv = data.normal(size=(n, 6)), data.integers(0, 3, size=n)
+        assert f(xv, yv) == g(xv, yv)
+        for ours, plain in zip(state, reference):
+            np.testing.assert_array_equal(ours.get_value(), plain.get_value())
