@@ -208,8 +208,8 @@ def softmax_xent_by_hand(a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarra
     return float(cost), p
 
 
-def mlp_by_hand(x: np.ndarray, y: np.ndarray, w1, b1, w2, b2) -> float:
-    """One step of the same MLP by hand: softmax cross-entropy gradient p - onehot(y)."""
+def mlp_gradients_by_hand(x: np.ndarray, y: np.ndarray, w1, b1, w2, b2) -> tuple[float, list]:
+    """The MLP's cost and gradients by hand: softmax cross-entropy gradient p - onehot(y)."""
     a1 = x @ w1
     a1 += b1
     hidden = np.maximum(a1, 0.0)
@@ -219,11 +219,65 @@ def mlp_by_hand(x: np.ndarray, y: np.ndarray, w1, b1, w2, b2) -> float:
     gw2, gb2 = hidden.T @ p, p.sum(axis=0)
     dh = p @ w2.T
     dh *= a1 > 0
-    gw1, gb1 = x.T @ dh, dh.sum(axis=0)
-    w1 -= 0.1 * gw1
-    b1 -= 0.1 * gb1
-    w2 -= 0.1 * gw2
-    b2 -= 0.1 * gb2
+    return cost, [x.T @ dh, dh.sum(axis=0), gw2, gb2]
+
+
+def mlp_by_hand(x: np.ndarray, y: np.ndarray, *params: np.ndarray) -> float:
+    """One SGD step of the same MLP by hand."""
+    cost, grads = mlp_gradients_by_hand(x, y, *params)
+    for q, g in zip(params, grads):
+        q -= 0.1 * g
+    return cost
+
+
+# Adam (Kingma and Ba), as Theano programs write it: a shared step count and two moments a
+# parameter, all passed as the step's state after the four parameters
+ADAM = {"rate": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+
+
+def mlp_adam_data() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    x, y, params = mlp_data()
+    moments = [np.zeros_like(q) for q in params + params]
+    return x, y, params + moments + [np.zeros(())]
+
+
+def mlp_adam_compiled(values: list[np.ndarray], mode=None):
+    """The MLP trained by Adam: each moment's new value feeds its parameter's update."""
+    x, y = T.matrix("x"), T.lvector("y")
+    state = [theano.shared(v) for v in values]
+    (w1, b1, w2, b2), ms, vs, t = state[:4], state[4:8], state[8:12], state[12]
+    hidden = T.nnet.relu(T.dot(x, w1) + b1)
+    p = T.nnet.softmax(T.dot(hidden, w2) + b2)
+    cost = T.nnet.categorical_crossentropy(p, y).mean()
+    grads = T.grad(cost, [w1, b1, w2, b2])
+    t_new = t + 1.0
+    beta1, beta2 = ADAM["beta1"], ADAM["beta2"]
+    rate = ADAM["rate"] * T.sqrt(1 - beta2**t_new) / (1 - beta1**t_new)
+    updates = [(t, t_new)]
+    for q, g, m, v in zip([w1, b1, w2, b2], grads, ms, vs):
+        m_new = beta1 * m + (1 - beta1) * g
+        v_new = beta2 * v + (1 - beta2) * T.sqr(g)
+        updates += [(m, m_new), (v, v_new), (q, q - rate * m_new / (T.sqrt(v_new) + ADAM["eps"]))]
+
+    def build():
+        return theano.function([x, y], cost, updates=updates, mode=mode, name="adam_step")
+
+    return build(), build, state
+
+
+def mlp_adam_by_hand(x: np.ndarray, y: np.ndarray, *state: np.ndarray) -> float:
+    """One Adam step by hand, every moment updated in its own array."""
+    params, ms, vs, t = state[:4], state[4:8], state[8:12], state[12]
+    cost, grads = mlp_gradients_by_hand(x, y, *params)
+    t += 1.0
+    beta1, beta2 = ADAM["beta1"], ADAM["beta2"]
+    rate = ADAM["rate"] * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    for q, g, m, v in zip(params, grads, ms, vs):
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * np.square(g)
+        q -= rate * m / (np.sqrt(v) + ADAM["eps"])
     return cost
 
 
@@ -397,12 +451,13 @@ def bench_network(network: str, mode, label: str) -> str:
         lambda: by_hand(x, y, *hand_params),
         compile_seconds(build),
         diff,
-        lambda: jax_step(x, y, values),
+        jax_step and (lambda: jax_step(x, y, values)),
     )
 
 
 NETWORKS = {
     "mlp": (mlp_data, mlp_compiled, mlp_by_hand, jax_steps.mlp),
+    "mlp-adam": (mlp_adam_data, mlp_adam_compiled, mlp_adam_by_hand, None),
     "chain": (chain_data, chain_compiled, chain_by_hand, jax_steps.chain),
 }
 
@@ -456,6 +511,7 @@ ROWS = {
     "mlp-no-inplace": lambda: bench_network(
         "mlp", theano.Mode(inplace=False), "MLP 784-256-10 step (FAST_RUN, no in-place)"
     ),
+    "mlp-adam": lambda: bench_network("mlp-adam", None, "MLP 784-256-10 step, Adam (FAST_RUN)"),
     "chain": lambda: bench_network(
         "chain", None, f"{DEPTH}-layer tanh chain step, width {WIDTH} (FAST_RUN)"
     ),

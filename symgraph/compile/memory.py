@@ -9,8 +9,9 @@ decides three things, none of which may change a result:
   no output, no update, no live view): ``t2 -= y; t2 /= n`` instead of
   ``(t2 - y) / n``; see ``compile/inplace.py`` for which members can;
 * a shared variable's update ``w - 0.1 * gw`` may be computed into ``w``'s own
-  buffer, after every other node has run, when only that update reads the
-  result and a run-time shape check passes (then the writes cannot fail); a
+  buffer, after every other node has run, when no node but such updates reads
+  the result (Adam's ``m_new``, read by its weight's update after ``m`` is
+  written) and a run-time shape check passes (then the writes cannot fail); a
   dead gradient in it is scaled in its own buffer first (``gw *= 0.1; w -= gw``).
   A call that uses the workspace repeats the shapes of a call that ran, so
   once only nodes that fail on shapes alone remain, nothing can fail: there
@@ -58,6 +59,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -278,13 +280,19 @@ def _settled_positions(
             for buffer in tracker.buffers_of(v):
                 last_read[buffer] = len(others) - 1
     at: dict[int, list[Apply]] = {}
+    # an update runs after those before it in ``moved`` that make what it reads (Adam's m)
+    # or read what it writes (momentum's velocity): at their step or later, in this order
+    placed: dict[int, int] = {}  # buffer -> the latest step of an update reading or writing it
     for node in moved:
         step = start
         for v in node.inputs:
             if v.owner in position:
                 step = max(step, position[v.owner] + 1)
             for buffer in tracker.buffers_of(v):
-                step = max(step, last_read.get(buffer, -1) + 1)
+                step = max(step, last_read.get(buffer, -1) + 1, placed.get(buffer, step))
+        for v in (*node.inputs, *node.outputs):
+            for buffer in tracker.buffers_of(v):
+                placed[buffer] = step
         at.setdefault(step, []).append(node)
     if not at or set(at) == {len(others)}:
         return None
@@ -449,22 +457,28 @@ def _shared_inplace(
     updates: Sequence[tuple[Variable, Variable]],
     trees: dict[Apply, MemberTree],
 ) -> dict[Apply, Variable]:
-    """Update nodes ``f(w, ...)`` that may write into ``w``'s buffer once all else has run.
+    """Update nodes ``f(w, ...)`` that may write into ``w``'s buffer once all else has run,
+    in the order they run.
 
-    The result feeds nothing but the update; no other such node reads the
-    buffer it writes; no output lent to the caller (``Out(borrow=True)``) views it.
+    The result feeds nothing but other such updates, which run after it (Adam's
+    ``m_new``, read by its weight's update); another such update that reads
+    ``w`` itself runs before it (momentum's ``w - rate * velocity`` beside
+    ``velocity``'s own update); no output lent to the caller
+    (``Out(borrow=True)``) views ``w``.
     """
-    read = {v for node in schedule for v in node.inputs}
-    values = [u for _, u in updates]
+    readers_of: dict[Variable, list[Apply]] = {}
+    for node in schedule:
+        for v in node.inputs:
+            readers_of.setdefault(v, []).append(node)
+    counts = Counter(u for _, u in updates)
     candidates: dict[Apply, Variable] = {}
     for shared, value in updates:
         node = value.owner
         if (
             node is None
             or node in candidates
-            or value in read
             or any(value is out for out in outputs)
-            or sum(value is u for u in values) > 1
+            or counts[value] > 1
             or not can_hold_result(shared, value)
             or sum(v is shared for v in node.inputs) != 1
             or node not in trees
@@ -472,18 +486,50 @@ def _shared_inplace(
         ):
             continue
         candidates[node] = shared
-    base_of = _views_of(schedule, set(candidates.values()))
-    lent = {base_of.get(out) for out, borrow in zip(outputs, borrowed) if borrow}
-    readers: dict[Variable, set[Apply]] = {}  # shared variable -> candidates reading a view
-    for node in candidates:
-        for v in node.inputs:
-            if v in base_of:
-                readers.setdefault(base_of[v], set()).add(node)
-    return {
-        node: shared
-        for node, shared in candidates.items()
-        if shared not in lent and readers.get(shared, set()) <= {node}
-    }
+    position = {node: k for k, node in enumerate(schedule)}
+    while True:  # dropping one may leave another's result read before the end
+        base_of = _views_of(schedule, set(candidates.values()))
+        lent = {base_of.get(out) for out, borrow in zip(outputs, borrowed) if borrow}
+        writer = {shared: node for node, shared in candidates.items()}
+        before: dict[Apply, set[Apply]] = {node: set() for node in candidates}
+        for node in candidates:
+            for v in node.inputs:
+                if v.owner in candidates:  # reads another's result: after it
+                    before[node].add(v.owner)
+                base = base_of.get(v)
+                if base is not None and writer[base] is not node:  # reads w: before its writer
+                    before[writer[base]].add(node)
+        order = _ordered(before, position)
+        kept = {
+            node: candidates[node]
+            for node in order
+            if candidates[node] not in lent
+            and all(r in candidates for r in readers_of.get(node.outputs[0], ()))
+        }
+        if len(kept) == len(candidates):
+            return kept
+        candidates = kept
+
+
+def _ordered(before: dict[Apply, set[Apply]], position: dict[Apply, int]) -> list[Apply]:
+    """The nodes of ``before`` (node -> the nodes that must run first) in an order that keeps
+    it, earliest in ``position`` first; nodes on a cycle are left out."""
+    waiting = {node: len(first) for node, first in before.items()}
+    after: dict[Apply, list[Apply]] = {}
+    for node, first in before.items():
+        for f in first:
+            after.setdefault(f, []).append(node)
+    ready = [(position[node], id(node), node) for node, n in waiting.items() if not n]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        *_, node = heapq.heappop(ready)
+        order.append(node)
+        for nxt in after.get(node, ()):
+            waiting[nxt] -= 1
+            if not waiting[nxt]:
+                heapq.heappush(ready, (position[nxt], id(nxt), nxt))
+    return order
 
 
 def _views_of(schedule: Sequence[Apply], bases: set[Variable]) -> dict[Variable, Variable]:

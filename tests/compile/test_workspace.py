@@ -263,7 +263,7 @@ def test_floats_are_quiet_unless_an_error_would_raise():
         assert not floats_quiet()
 
 
-def _optimizer_step(rule: str, mode=None):
+def _optimizer_step(rule: str, decay: float, mode=None):
     """A two-layer classifier trained by the update rules Theano programs write by hand."""
     init = np.random.default_rng(5)
     x, y = T.dmatrix("x"), T.lvector("y")
@@ -273,13 +273,13 @@ def _optimizer_step(rule: str, mode=None):
     b2 = theano.shared(np.zeros(3), name="b2")
     params = [W1, b1, W2, b2]
     p = T.nnet.softmax(T.dot(T.tanh(T.dot(x, W1) + b1), W2) + b2)
-    cost = -T.mean(T.log(p)[T.arange(y.shape[0]), y]) + 1e-3 * T.sqr(W1).sum()
+    cost = -T.mean(T.log(p)[T.arange(y.shape[0]), y]) + decay * T.sqr(W1).sum()
     grads = T.grad(cost, params)
     updates = []
-    if rule == "momentum":
+    if rule == "momentum":  # the parameter moves by the velocity before this step's
         for q, g in zip(params, grads):
             velocity = theano.shared(np.zeros(q.get_value().shape))
-            updates += [(velocity, 0.9 * velocity - 0.1 * g), (q, q + 0.9 * velocity - 0.1 * g)]
+            updates += [(q, q - 0.1 * velocity), (velocity, 0.9 * velocity + 0.1 * g)]
     else:  # Adam, with a shared step count
         t = theano.shared(np.float64(0.0))
         t_new = t + 1.0
@@ -294,15 +294,23 @@ def _optimizer_step(rule: str, mode=None):
     return f, [var for var, _ in updates]
 
 
+@pytest.mark.parametrize("decay", [0.0, 1e-3])
 @pytest.mark.parametrize("rule", ["momentum", "adam"])
-def test_optimizer_updates_match_a_function_without_in_place_work(rule):
+def test_optimizer_updates_match_a_function_without_in_place_work(rule, decay):
     """Momentum and Adam, written as Theano programs write them, over minibatches of two
-    sizes: every cost and every state variable, bit for bit."""
-    f, state = _optimizer_step(rule)
-    g, reference = _optimizer_step(rule, NO_INPLACE)
+    sizes: every cost and every state variable, bit for bit. Without weight decay every
+    array is updated in its own array, Adam's weights reading their new moments and
+    momentum's weights their old velocities; with it, W1's update and its velocity's each
+    read what the other writes, so those two get new arrays."""
+    f, state = _optimizer_step(rule, decay)
+    g, reference = _optimizer_step(rule, decay, NO_INPLACE)
     data = np.random.default_rng(6)
+    arrays = None
     for n in (4, 4, 4, 7, 4, 4):
         xv, yv = data.normal(size=(n, 6)), data.integers(0, 3, size=n)
         assert f(xv, yv) == g(xv, yv)
         for ours, plain in zip(state, reference):
             np.testing.assert_array_equal(ours.get_value(), plain.get_value())
+        held = [id(var.get_value(borrow=True)) for var in state if var.ndim]
+        assert decay or arrays in (None, held)
+        arrays = held
