@@ -56,8 +56,8 @@ def test_random_training_step_matches_one_without_in_place_work(index):
     program = program_for(index)
     wanted = gradients(program, np.random.default_rng([SEED, index, 1]))
     if not wanted.positions or any(
-        1 in program.inputs[k][0].type.shape for k in wanted.positions
-    ):  # a shared variable broadcasts along no axis
+        d is not None for k in wanted.positions for d in program.inputs[k][0].type.shape
+    ):  # a shared variable's shape is unknown: static sizes would not survive the givens
         return
     runs = []
     for mode in (symgraph.Mode(), symgraph.Mode(inplace=False)):
