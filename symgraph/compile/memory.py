@@ -270,15 +270,8 @@ def _settled_positions(
     while start and _fails_on_shapes_only(others[start - 1]):
         start -= 1
     position = {node: k for k, node in enumerate(others)}
-    last_read: dict[int, int] = {}  # buffer -> the last of ``others`` reading it
-    for k, node in enumerate(others):
-        for v in node.inputs:
-            for buffer in tracker.buffers_of(v):
-                last_read[buffer] = k
-    for v in kept:  # outputs and stored updates are read (copied) once every node has run
-        if v.owner not in moved:
-            for buffer in tracker.buffers_of(v):
-                last_read[buffer] = len(others) - 1
+    # outputs and stored updates are read (copied) once every node has run
+    last_read = _last_uses(others, tracker, [v for v in kept if v.owner not in moved])
     at: dict[int, list[Apply]] = {}
     # an update runs after those before it in ``moved`` that make what it reads (Adam's m)
     # or read what it writes (momentum's velocity): at their step or later, in this order
@@ -290,6 +283,7 @@ def _settled_positions(
                 step = max(step, position[v.owner] + 1)
             for buffer in tracker.buffers_of(v):
                 step = max(step, last_read.get(buffer, -1) + 1, placed.get(buffer, step))
+        step = min(step, len(others))
         for v in (*node.inputs, *node.outputs):
             for buffer in tracker.buffers_of(v):
                 placed[buffer] = step
